@@ -9,8 +9,8 @@
 #include <string>
 
 #include "command.h"
-#include "flopscope/scaling/csv_table.h"
 #include "flopscope/scaling/fit.h"
+#include "flopscope/util/csv_table.h"
 #include "flopscope/util/file.h"
 #include "flopscope/util/units.h"
 

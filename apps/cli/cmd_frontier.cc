@@ -16,8 +16,8 @@
 #include "flopscope/cost/params.h"
 #include "flopscope/model/load.h"
 #include "flopscope/report/svg.h"
-#include "flopscope/scaling/csv_table.h"
 #include "flopscope/scaling/quality_frontier.h"
+#include "flopscope/util/csv_table.h"
 #include "flopscope/util/file.h"
 #include "flopscope/util/units.h"
 

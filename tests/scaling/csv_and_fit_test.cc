@@ -2,9 +2,9 @@
 #include <gtest/gtest.h>
 #include <random>
 
-#include "flopscope/scaling/csv_table.h"
 #include "flopscope/scaling/fit.h"
 #include "flopscope/scaling/quality_frontier.h"
+#include "flopscope/util/csv_table.h"
 #include "flopscope/util/file.h"
 
 namespace flopscope {

@@ -16,8 +16,8 @@
 #include <functional>
 #include <vector>
 
-#include "flopscope/scaling/csv_table.h"
 #include "flopscope/scaling/scaling_law.h"
+#include "flopscope/util/csv_table.h"
 #include "flopscope/util/result.h"
 
 namespace flopscope {

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "flopscope/scaling/csv_table.h"
+#include "flopscope/util/csv_table.h"
 #include "flopscope/util/result.h"
 
 namespace flopscope {

@@ -1,4 +1,4 @@
-#include "flopscope/scaling/csv_table.h"
+#include "flopscope/util/csv_table.h"
 
 #include <cctype>
 #include <charconv>
