@@ -6,6 +6,9 @@
 #include <cstdlib>
 #include <fmt/format.h>
 
+#include "flopscope/util/limits.h"
+#include "flopscope/util/text.h"
+
 namespace flopscope {
 
 namespace {
@@ -62,6 +65,8 @@ bool split_line(std::string_view line, std::vector<std::string>* out) {
 Result<CsvTable> CsvTable::parse(std::string_view text, std::string_view origin) {
   CsvTable t;
   t.origin_ = std::string(origin);
+  // A UTF-8 byte-order mark (spreadsheet exports) is not part of the first column's name.
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
   int line_no = 0;
   size_t pos = 0;
   std::vector<std::string> fields;
@@ -79,6 +84,7 @@ Result<CsvTable> CsvTable::parse(std::string_view text, std::string_view origin)
     }
     if (!split_line(line, &fields)) return bad_input(fmt::format("{}:{}: unterminated quoted field", origin, line_no));
     if (t.header_.empty()) {
+      for (auto& f : fields) f = printable(f);
       t.header_ = fields;
       for (size_t i = 0; i < t.header_.size(); ++i) {
         if (t.header_[i].empty()) return bad_input(fmt::format("{}:{}: header: column {} has no name", origin, line_no, i + 1));
@@ -87,6 +93,11 @@ Result<CsvTable> CsvTable::parse(std::string_view text, std::string_view origin)
       return bad_input(fmt::format("{}:{}: expected {} fields (as in the header), got {}", origin, line_no,
                                    t.header_.size(), fields.size()));
     } else {
+      if (t.rows_.size() >= limits::kCsvRows) {
+        return bad_input(fmt::format("{}:{}: expected at most {} rows (docs/limits.md)", origin, line_no, limits::kCsvRows));
+      }
+      // Cells are echoed in tables and errors: no control characters, valid UTF-8.
+      for (auto& f : fields) f = printable(f);
       t.rows_.push_back({line_no, fields});
     }
     if (end == text.size()) break;

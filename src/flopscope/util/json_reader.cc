@@ -1,6 +1,66 @@
 #include "flopscope/util/json_reader.h"
 
+#include <cmath>
+
+#include "flopscope/util/text.h"
+
 namespace flopscope {
+
+namespace {
+
+// Deepest nesting of [ and { outside strings; stops counting once past `max_depth`.
+// Linear and allocation-free, so it runs before the (recursive) parser sees the text.
+int json_depth(std::string_view text, int max_depth, size_t* at) {
+  int depth = 0;
+  bool in_string = false, escaped = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') in_string = true;
+    else if (c == '[' || c == '{') {
+      if (++depth > max_depth) {
+        *at = i;
+        return depth;
+      }
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return 0;
+}
+
+// A library message that may quote the input (a 400-digit number): one short line.
+std::string clipped(const char* what) {
+  constexpr size_t kMax = 120;
+  std::string s(what);
+  return s.size() > kMax ? printable(s.substr(0, kMax)) + "..." : printable(s);
+}
+
+}  // namespace
+
+Result<nlohmann::json> parse_json(std::string_view text, std::string_view origin, int max_depth) {
+  const std::string where(origin);
+  size_t at = 0;
+  if (json_depth(text, max_depth, &at) > max_depth) {
+    return bad_input(where + ": expected JSON nested at most " + std::to_string(max_depth) +
+                     " levels deep (docs/limits.md), got deeper at byte " + std::to_string(at));
+  }
+  try {
+    return nlohmann::json::parse(text.begin(), text.end());
+  } catch (const nlohmann::json::parse_error& e) {
+    return bad_input(where + ": expected valid JSON, parse error at byte " + std::to_string(e.byte));
+  } catch (const nlohmann::json::out_of_range& e) {
+    // 406: a number beyond a double's range ("hidden_size": 999...9 with 400 digits).
+    return bad_input(where + ": expected numbers within a double's range, got " + clipped(e.what()));
+  } catch (const nlohmann::json::exception& e) {
+    return bad_input(where + ": expected valid JSON, got " + clipped(e.what()));
+  }
+}
 
 bool JsonReader::has(std::string_view key) const {
   auto it = j_.find(key);
@@ -23,6 +83,14 @@ void JsonReader::fail(std::string_view key, std::string_view expected, std::stri
   error_ = bad_input(origin_ + ": " + std::string(key) + ": expected " + std::string(expected) + ", " + std::string(got));
 }
 
+int64_t JsonReader::limit(std::string_view key) const {
+  if (limits_) {
+    auto it = limits_->find(key);
+    if (it != limits_->end()) return it->second;
+  }
+  return default_max_;
+}
+
 int64_t JsonReader::positive(std::string_view key, bool allow_zero) {
   const char* expected = allow_zero ? "a non-negative integer" : "a positive integer";
   auto it = j_.find(key);
@@ -30,7 +98,21 @@ int64_t JsonReader::positive(std::string_view key, bool allow_zero) {
     fail(key, expected, "key is missing");
     return 0;
   }
-  if (!it->is_number_integer() && !(it->is_number_float() && it->get<double>() == static_cast<int64_t>(it->get<double>()))) {
+  const int64_t max = limit(key);
+  auto too_large = [&](const std::string& got) {
+    fail(key, "at most " + std::to_string(max) + " (docs/limits.md)", "got " + got);
+    return int64_t{0};
+  };
+  // Unsigned above INT64_MAX and floats beyond 2^63 must not be cast: that wraps or is UB.
+  if (it->is_number_unsigned() && it->get<uint64_t>() > static_cast<uint64_t>(max)) return too_large(it->dump());
+  if (it->is_number_float()) {
+    double d = it->get<double>();
+    if (!(d >= 0 && d == std::floor(d))) {
+      fail(key, expected, "got " + describe(*it));
+      return 0;
+    }
+    if (d > static_cast<double>(max) || d >= 9.2e18) return too_large(it->dump());
+  } else if (!it->is_number_integer()) {
     fail(key, expected, "got " + describe(*it));
     return 0;
   }
@@ -39,6 +121,7 @@ int64_t JsonReader::positive(std::string_view key, bool allow_zero) {
     fail(key, expected, "got " + std::to_string(v));
     return 0;
   }
+  if (v > max) return too_large(std::to_string(v));
   return v;
 }
 
