@@ -83,6 +83,21 @@ TEST(OnnxMatMul, CountsBatchedAndBroadcastProducts) {
   EXPECT_EQ(c.bytes_written, 144 * 4.0);
 }
 
+// Issue 11: a MatMul whose inputs disagree on K was counted without a word.
+TEST(OnnxMatMul, MismatchedKIsNotCountedAndSaysSo) {
+  ModelBuilder b;
+  b.input("a", {"4", "5"}).input("b", {"6", "7"}).output("y");
+  b.node("MatMul", {"a", "b"}, {"y"});
+  auto g = b.load();
+  ASSERT_TRUE(g) << g.error().message;
+  auto c = cost_of(*g, "MatMul");
+  EXPECT_EQ(c.flops_mac, 0);
+  EXPECT_EQ(c.problem, "inputs disagree on K (A has 5, B has 6): not counted");
+  auto gc = cost_graph(*g);
+  ASSERT_FALSE(gc.warnings.empty());
+  EXPECT_EQ(gc.warnings.back(), "MatMul 'MatMul1': inputs disagree on K (A has 5, B has 6): not counted");
+}
+
 TEST(OnnxGemm, HonoursTransposeAndCountsBiasOutsideMacs) {
   // A [4,8], B [16,8] with transB: M 4, N 16, K 8 -> 512 MACs; bias adds 64.
   ModelBuilder b;

@@ -52,7 +52,7 @@ TEST(SafetensorsCorrupt, ShortFile) {
 }
 
 TEST(SafetensorsCorrupt, NotJson) {
-  EXPECT_EQ(error_of(file_with("{\"w\":", 0)), "m.safetensors: header: expected JSON, got text that does not parse");
+  EXPECT_EQ(error_of(file_with("{\"w\":", 0)), "m.safetensors: header: expected valid JSON, parse error at byte 6");
   EXPECT_EQ(error_of(file_with("[1]", 0)), "m.safetensors: header: expected a JSON object, got array");
 }
 
@@ -108,7 +108,7 @@ TEST(SafetensorsCorruptFiles, EachFailsWithItsMessage) {
   for (const auto& c : std::vector<Case>{
            {"header_size_overflow.safetensors", "header: header size 1152921504606846976 exceeds the file size (10 bytes)"},
            {"offsets_beyond_data.safetensors", "tensor 'w': data_offsets: [0, 1000] lie beyond the data (16 bytes)"},
-           {"bad_json.safetensors", "header: expected JSON, got text that does not parse"},
+           {"bad_json.safetensors", "header: expected valid JSON, parse error at byte 6"},
        }) {
     auto m = read_safetensors(dir + c.file);
     ASSERT_FALSE(m) << c.file;

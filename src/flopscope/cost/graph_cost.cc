@@ -114,7 +114,11 @@ GraphCost cost_graph(const Graph& graph) {
     row.flops += c.flops;
     row.bytes += c.bytes_read + c.bytes_written;
     if (!c.has_rule) unsupported.insert(c.op_type);
-    if (!c.shape_known && c.has_rule && unshaped++ == 0) first_unshaped = c.op_type + " '" + c.name + "'";
+    if (!c.problem.empty()) {
+      gc.warnings.push_back(c.op_type + " '" + c.name + "': " + c.problem);
+    } else if (!c.shape_known && c.has_rule && unshaped++ == 0) {
+      first_unshaped = c.op_type + " '" + c.name + "'";
+    }
     gc.nodes.push_back(std::move(c));
   }
   for (auto& [k, v] : by_type) gc.op_types.push_back(std::move(v));

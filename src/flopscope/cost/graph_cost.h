@@ -37,6 +37,7 @@ struct NodeCost {
   bool shape_known = true;   ///< false: an input or output had no shape; counted as 0
   GemmShape gemm;            ///< MatMul/Gemm/Conv (implicit GEMM) shape, when any
   AttentionShape attention;  ///< fused attention ops
+  std::string problem;       ///< inputs that contradict the operator (MatMul K mismatch); not counted
 };
 
 /// Totals of one op type (a row of the per-op table).

@@ -3,6 +3,7 @@
 #include <array>
 #include <cctype>
 #include <map>
+#include <string>
 #include <string_view>
 
 #include "flopscope/cost/graph_cost.h"
@@ -63,10 +64,17 @@ bool rule_matmul(const Graph& g, const GraphNode& n, NodeCost& c) {
   const auto* a = in_dims(g, n, 0);
   const auto* b = in_dims(g, n, 1);
   double out = out_elems(g, n);
-  if (!a || !b || a->empty() || b->empty() || out < 0) return false;
+  if (!a || !b || a->empty() || b->empty()) return false;
   int64_t k = a->back();
   int64_t m = a->size() >= 2 ? (*a)[a->size() - 2] : 1;
   int64_t nn = b->size() >= 2 ? b->back() : 1;
+  // Checked before the output shape: shape inference leaves the output of such a node unknown.
+  int64_t kb = b->size() >= 2 ? (*b)[b->size() - 2] : b->front();
+  if (k > 0 && kb > 0 && k != kb) {
+    c.problem = "inputs disagree on K (A has " + std::to_string(k) + ", B has " + std::to_string(kb) + "): not counted";
+    return false;
+  }
+  if (out < 0) return false;
   double macs = out * static_cast<double>(k);
   c.flops_mac = 2 * macs;
   c.flops = c.flops_mac;
@@ -85,6 +93,11 @@ bool rule_gemm(const Graph& g, const GraphNode& n, NodeCost& c) {
   int64_t m = ta ? (*a)[1] : (*a)[0];
   int64_t k = ta ? (*a)[0] : (*a)[1];
   int64_t nn = tb ? (*b)[0] : (*b)[1];
+  int64_t kb = tb ? (*b)[1] : (*b)[0];
+  if (k > 0 && kb > 0 && k != kb) {
+    c.problem = "inputs disagree on K (A has " + std::to_string(k) + ", B has " + std::to_string(kb) + "): not counted";
+    return false;
+  }
   double mn = static_cast<double>(m) * static_cast<double>(nn);
   c.flops_mac = 2 * mn * static_cast<double>(k);
   c.flops = c.flops_mac + (g.input(n, 2) ? mn : 0);

@@ -4,6 +4,9 @@
 #include <map>
 #include <unordered_set>
 
+#include "flopscope/util/limits.h"
+#include "flopscope/util/text.h"
+
 namespace flopscope {
 
 namespace {
@@ -19,11 +22,12 @@ std::optional<int64_t> get_count(const GgufFile& f, const std::string& key) {
   return std::nullopt;
 }
 
-// Bounds on sizes, far above any published model, so that hostile metadata cannot make
-// later arithmetic overflow or a per-layer loop run for hours (found by fuzz_gguf).
-constexpr int64_t kMaxLayers = 1 << 16;
-constexpr int64_t kMaxWidth = int64_t{1} << 24;  // hidden, FFN, head counts, head dims
-constexpr int64_t kMaxVocab = int64_t{1} << 28;
+// Bounds on sizes (docs/limits.md), far above any published model, so that hostile
+// metadata cannot make later arithmetic overflow or a per-layer loop run for hours (found
+// by fuzz_gguf).
+constexpr int64_t kMaxLayers = limits::kLayers;
+constexpr int64_t kMaxWidth = limits::kWidth;
+constexpr int64_t kMaxVocab = limits::kVocab;
 
 Result<int64_t> require_count(const GgufFile& f, const std::string& key, const std::string& origin,
                               int64_t max = kMaxWidth) {
@@ -74,30 +78,37 @@ Result<TransformerSpec> gguf_to_transformer(const GgufFile& f, const std::string
   if (!arch || arch->empty()) return bad_input(origin + ": general.architecture: expected a string, got none");
   const std::string a = *arch + ".";
   TransformerSpec s;
-  s.model_type = *arch;
-  s.name = f.get_string("general.name").value_or(origin);
+  s.model_type = printable(*arch);
+  // Names are echoed in tables and error lines: no control characters (ESC, newlines).
+  s.name = printable(f.get_string("general.name").value_or(origin));
   s.source = origin;
 
   auto hidden = require_count(f, a + "embedding_length", origin);
   if (!hidden) return hidden.error();
   auto layers = require_count(f, a + "block_count", origin, kMaxLayers);
   if (!layers) return layers.error();
-  auto heads = require_count(f, a + "attention.head_count", origin);
+  auto heads = require_count(f, a + "attention.head_count", origin, limits::kHeads);
   if (!heads) return heads.error();
   s.hidden_size = *hidden;
   s.num_layers = *layers;
   s.num_heads = *heads;
-  auto kv_heads = optional_count(f, a + "attention.head_count_kv", origin, s.num_heads);
+  auto kv_heads = optional_count(f, a + "attention.head_count_kv", origin, s.num_heads, limits::kHeads);
   if (!kv_heads) return kv_heads.error();
   s.num_kv_heads = *kv_heads;
   if (s.num_kv_heads <= 0 || s.num_heads % s.num_kv_heads != 0) {
     return bad_input(origin + ": " + a + "attention.head_count_kv: expected a divisor of " +
                      std::to_string(s.num_heads) + ", got " + std::to_string(s.num_kv_heads));
   }
-  auto head_dim = optional_count(f, a + "attention.key_length", origin, s.hidden_size / s.num_heads);
+  // A head dimension of 0 would divide by zero later (-nan FLOP): present means 1..limit.
+  auto head_dim = f.find(a + "attention.key_length") ? require_count(f, a + "attention.key_length", origin, limits::kHeadDim)
+                                                     : Result<int64_t>(s.hidden_size / s.num_heads);
   if (!head_dim) return head_dim.error();
   s.head_dim = *head_dim;
-  auto context = optional_count(f, a + "context_length", origin, 0, int64_t{1} << 40);
+  if (s.head_dim <= 0) {
+    return bad_input(origin + ": " + a + "attention.head_count: expected at most " + a + "embedding_length (" +
+                     std::to_string(s.hidden_size) + ") heads, got " + std::to_string(s.num_heads));
+  }
+  auto context = optional_count(f, a + "context_length", origin, 0, limits::kPositions);
   if (!context) return context.error();
   s.max_position_embeddings = *context;
   auto vocab = optional_count(f, a + "vocab_size", origin, tensor_dim(f, "token_embd.weight", 1), kMaxVocab);
@@ -156,7 +167,7 @@ Result<TransformerSpec> gguf_to_transformer(const GgufFile& f, const std::string
   s.intermediate_size = *ffn;
   if (s.intermediate_size <= 0) s.intermediate_size = tensor_dim(f, b0 + "ffn_up.weight", 1);
   if (moe_any) {
-    auto experts = require_count(f, a + "expert_count", origin, kMaxLayers);
+    auto experts = require_count(f, a + "expert_count", origin, limits::kExperts);
     if (!experts) return experts.error();
     s.moe.num_experts = *experts;
     s.moe.experts_per_token = get_count(f, a + "expert_used_count").value_or(0);
@@ -180,7 +191,8 @@ Result<TransformerSpec> gguf_to_transformer(const GgufFile& f, const std::string
     auto kv_rank = require_count(f, a + "attention.kv_lora_rank", origin);
     auto q_rank = optional_count(f, a + "attention.q_lora_rank", origin, 0);
     auto rope = optional_count(f, a + "rope.dimension_count", origin, 0);
-    auto v_dim = optional_count(f, a + "attention.value_length", origin, s.head_dim);
+    auto v_dim = f.find(a + "attention.value_length") ? require_count(f, a + "attention.value_length", origin, limits::kHeadDim)
+                                                       : Result<int64_t>(s.head_dim);
     if (!kv_rank) return kv_rank.error();
     if (!q_rank) return q_rank.error();
     if (!rope) return rope.error();
@@ -199,6 +211,7 @@ Result<TransformerSpec> gguf_to_transformer(const GgufFile& f, const std::string
   if (s.intermediate_size <= 0 && !moe_any) {
     return bad_input(origin + ": " + a + "feed_forward_length: expected a positive integer, got none");
   }
+  if (Status size = check_model_size(s, origin); !size) return size.error();
   return s;
 }
 

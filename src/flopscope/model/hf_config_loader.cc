@@ -12,13 +12,55 @@
 
 #include "flopscope/model/load.h"
 #include "flopscope/util/json_reader.h"
+#include "flopscope/util/limits.h"
 #include "flopscope/util/spellcheck.h"
+#include "flopscope/util/text.h"
 
 namespace flopscope {
 
 namespace {
 
 using Json = nlohmann::json;
+
+// The limit on each integer key (docs/limits.md); any other integer key is bounded by
+// limits::kPositions. Checked as the key is read, before any size is used.
+const IntegerLimits& config_limits() {
+  using namespace limits;
+  static const IntegerLimits kLimits = {
+      {"vocab_size", kVocab},
+      {"type_vocab_size", kVocab},
+      {"hidden_size", kWidth},
+      {"n_embd", kWidth},
+      {"intermediate_size", kWidth},
+      {"n_inner", kWidth},
+      {"moe_intermediate_size", kWidth},
+      {"shared_expert_intermediate_size", kWidth},
+      {"q_lora_rank", kWidth},
+      {"kv_lora_rank", kWidth},
+      {"num_hidden_layers", kLayers},
+      {"n_layer", kLayers},
+      {"max_window_layers", kLayers},
+      {"first_k_dense_replace", kLayers},
+      {"moe_layer_freq", kLayers},
+      {"decoder_sparse_step", kLayers},
+      {"num_attention_heads", kHeads},
+      {"n_head", kHeads},
+      {"num_key_value_heads", kHeads},
+      {"head_dim", kHeadDim},
+      {"qk_nope_head_dim", kHeadDim},
+      {"qk_rope_head_dim", kHeadDim},
+      {"v_head_dim", kHeadDim},
+      {"num_local_experts", kExperts},
+      {"num_experts", kExperts},
+      {"n_routed_experts", kExperts},
+      {"num_experts_per_tok", kExperts},
+      {"n_shared_experts", kExperts},
+      {"max_position_embeddings", kPositions},
+      {"n_positions", kPositions},
+      {"sliding_window", kPositions},
+  };
+  return kLimits;
+}
 
 // Keys shared by llama-like decoders (LlamaConfig and its descendants).
 void read_llama_like(JsonReader& r, TransformerSpec& s) {
@@ -317,14 +359,11 @@ const std::vector<std::string>& supported_model_types() {
 
 Result<TransformerSpec> parse_hf_config(std::string_view json_text, std::string_view origin) {
   std::string where(origin);
-  Json j;
-  try {
-    j = Json::parse(json_text.begin(), json_text.end());
-  } catch (const Json::parse_error& e) {
-    return bad_input(where + ": expected valid JSON, parse error at byte " + std::to_string(e.byte));
-  }
+  auto parsed = parse_json(json_text, where);
+  if (!parsed) return parsed.error();
+  const Json& j = *parsed;
   if (!j.is_object()) return bad_input(where + ": expected a JSON object at the top level");
-  JsonReader r(j, where);
+  JsonReader r(j, where, &config_limits(), limits::kPositions);
   if (!r.has("model_type")) return bad_input(where + ": model_type: expected a string naming the architecture, key is missing");
   std::string type = r.optional_string("model_type", "");
   if (r.failed()) return r.error();
@@ -332,7 +371,7 @@ Result<TransformerSpec> parse_hf_config(std::string_view json_text, std::string_
   if (it == readers().end()) {
     std::string list;
     for (const auto& t : supported_model_types()) list += (list.empty() ? "" : ", ") + t;
-    return bad_input(where + ": model_type: expected one of " + list + ", got '" + type + "'" +
+    return bad_input(where + ": model_type: expected one of " + list + ", got '" + printable(type) + "'" +
                      did_you_mean(type, supported_model_types()));
   }
   TransformerSpec s;
@@ -348,6 +387,7 @@ Result<TransformerSpec> parse_hf_config(std::string_view json_text, std::string_
     return bad_input(where + ": num_experts_per_tok: expected at most the number of experts (" +
                      std::to_string(s.moe.num_experts) + "), got " + std::to_string(s.moe.experts_per_token));
   }
+  if (Status size = check_model_size(s, where); !size) return size.error();
   return s;
 }
 

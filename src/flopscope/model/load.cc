@@ -7,6 +7,7 @@
 
 #include "flopscope/data/embedded.h"
 #include "flopscope/util/file.h"
+#include "flopscope/util/limits.h"
 #include "flopscope/util/spellcheck.h"
 #include "flopscope/util/toml_parse.h"
 
@@ -60,7 +61,7 @@ std::string display_name_from_path(const std::filesystem::path& p) {
 }
 
 Result<TransformerSpec> load_config_file(const std::filesystem::path& path) {
-  auto text = read_file(path.string(), 64u << 20);
+  auto text = read_file(path.string(), limits::kConfigBytes);
   if (!text) return text.error();
   auto spec = parse_hf_config(*text, path.string());
   if (!spec) return spec.error();
@@ -98,7 +99,16 @@ Result<TransformerSpec> load_model(std::string_view what) {
     if (spec) spec->name = path.filename().empty() ? path.parent_path().filename().string() : path.filename().string();
     return spec;
   }
-  if (fs::exists(path, ec)) {
+  const bool present = fs::exists(path, ec);
+  // A path that is there but cannot be followed (a symlink loop, a dangling link, no
+  // permission) is that, not an unknown catalog name.
+  if (!present && ec && ec != std::errc::no_such_file_or_directory) {
+    return bad_input(path.string() + ": cannot open: " + ec.message());
+  }
+  if (!present && fs::is_symlink(fs::symlink_status(path, ec))) {
+    return not_found(path.string() + ": cannot open: a symbolic link to a missing file");
+  }
+  if (present) {
     if (path.extension() == ".gguf") {
 #ifdef FLOPSCOPE_HAVE_GGUF
       return load_gguf_transformer(path.string());

@@ -1,5 +1,7 @@
 #include "flopscope/model/onnx_loader.h"
 
+#include "flopscope/util/text.h"
+
 // Before <sys/mman.h>: it defines MAP_TYPE, an enumerator in onnx/defs/parser.h.
 #include <onnx/onnx_pb.h>
 #include <onnx/shape_inference/implementation.h>
@@ -446,6 +448,11 @@ Result<Graph> parse_onnx(std::string_view bytes, const std::string& origin, cons
   if (bytes.empty()) return bad_input(origin + ": model: expected an ONNX ModelProto, got an empty file");
   auto stripped = strip_onnx_weights(bytes, origin);
   if (!stripped) return stripped.error();
+  if (stripped->size() > kOnnxMaxGraphBytes) {
+    return bad_input(origin + ": graph: expected at most " + std::to_string(kOnnxMaxGraphBytes >> 20) +
+                     " MiB of graph structure without weights (docs/limits.md), got " +
+                     std::to_string(stripped->size() >> 20) + " MiB");
+  }
   onnx::ModelProto model;
   if (stripped->size() > static_cast<size_t>(INT32_MAX) ||
       !model.ParseFromArray(stripped->data(), static_cast<int>(stripped->size()))) {
@@ -458,7 +465,8 @@ Result<Graph> parse_onnx(std::string_view bytes, const std::string& origin, cons
   }
   auto* graph = model.mutable_graph();
   if (static_cast<size_t>(graph->node_size()) > kOnnxMaxNodes) {
-    return bad_input(origin + ": graph: expected at most 10,000,000 nodes, got " + std::to_string(graph->node_size()));
+    return bad_input(origin + ": graph: expected at most " + std::to_string(kOnnxMaxNodes) +
+                     " nodes (docs/limits.md), got " + std::to_string(graph->node_size()));
   }
 
   Graph g;
@@ -573,7 +581,7 @@ Result<Graph> parse_onnx(std::string_view bytes, const std::string& origin, cons
   for (int i = 0; i < graph->node_size(); ++i) {
     const auto& n = graph->node(i);
     GraphNode gn;
-    gn.name = node_label(n, i);
+    gn.name = printable(node_label(n, i));  // echoed in tables and errors: no ESC, no newlines
     gn.op_type = n.op_type();
     gn.domain = n.domain() == "ai.onnx" ? "" : n.domain();
     gn.attributes.reserve(static_cast<size_t>(n.attribute_size()));

@@ -31,7 +31,11 @@ inline constexpr size_t kOnnxKeptDataBytes = 4096;
 inline constexpr int64_t kOnnxMaxDim = int64_t{1} << 40;
 inline constexpr int64_t kOnnxMaxElements = int64_t{1} << 50;
 inline constexpr int kOnnxMaxRank = 32;
-inline constexpr size_t kOnnxMaxNodes = 10'000'000;
+/// Nodes of the top-level graph (docs/limits.md): real exports hold up to a few 100k.
+inline constexpr size_t kOnnxMaxNodes = 1'000'000;
+/// Bytes of graph structure once weights are dropped (docs/limits.md): nodes, attributes
+/// and subgraphs. Bounds parse time and memory (130 MB of nested If subgraphs took 3.4 GB).
+inline constexpr size_t kOnnxMaxGraphBytes = size_t{64} << 20;
 
 /// A symbolic dimension bound by the user: --dim batch=8.
 struct DimBinding {

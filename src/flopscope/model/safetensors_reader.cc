@@ -10,6 +10,8 @@
 #include <set>
 
 #include "flopscope/util/file.h"
+#include "flopscope/util/json_reader.h"
+#include "flopscope/util/text.h"
 
 namespace flopscope {
 
@@ -44,8 +46,9 @@ Result<std::vector<SafetensorsTensor>> parse_safetensors_header(std::string_view
     return err("header", "header size " + std::to_string(n) + " exceeds the limit of 100000000 bytes");
   }
   if (b.size() < 8 + n) return err("header", "expected " + std::to_string(n) + " header bytes, got " + std::to_string(b.size() - 8));
-  auto j = nlohmann::json::parse(b.substr(8, n), nullptr, false);
-  if (j.is_discarded()) return err("header", "expected JSON, got text that does not parse");
+  auto parsed = parse_json(b.substr(8, n), origin + ": header");
+  if (!parsed) return parsed.error();
+  const nlohmann::json& j = *parsed;
   if (!j.is_object()) return err("header", std::string("expected a JSON object, got ") + j.type_name());
   const uint64_t data_size = file_size - 8 - n;
   std::vector<SafetensorsTensor> out;
@@ -53,7 +56,7 @@ Result<std::vector<SafetensorsTensor>> parse_safetensors_header(std::string_view
   out.reserve(j.size());
   for (auto& [name, v] : j.items()) {
     if (name == "__metadata__") continue;
-    std::string field = "tensor '" + name + "'";
+    std::string field = "tensor '" + printable(name) + "'";
     if (!v.is_object()) return err(field, std::string("expected an object, got ") + v.type_name());
     SafetensorsTensor t;
     t.name = name;
@@ -132,10 +135,17 @@ SafetensorsModel summarize_safetensors(std::vector<SafetensorsTensor> tensors, s
 namespace {
 
 Result<std::vector<SafetensorsTensor>> read_one(const std::string& path, const std::string& file_label) {
+  std::error_code ec;
+  auto status = std::filesystem::status(path, ec);
+  if (ec && ec != std::errc::no_such_file_or_directory) return bad_input(path + ": cannot open: " + ec.message());
+  if (!std::filesystem::exists(status)) return not_found(path + ": cannot open: no such file");
+  if (!std::filesystem::is_regular_file(status)) return bad_input(path + ": expected a regular file, got a directory or device");
   std::ifstream in(path, std::ios::binary);
   if (!in) return not_found(path + ": cannot open: no such file");
   in.seekg(0, std::ios::end);
-  auto size = static_cast<uint64_t>(in.tellg());
+  const auto end = in.tellg();
+  if (end < 0) return bad_input(path + ": cannot read: the file has no size");
+  auto size = static_cast<uint64_t>(end);
   in.seekg(0);
   std::string head(8, '\0');
   if (size < 8 || !in.read(head.data(), 8)) {
@@ -177,8 +187,10 @@ Result<SafetensorsModel> read_safetensors(const std::string& path) {
   auto text = read_file(index.string(), kSafetensorsMaxHeaderBytes);
   if (!text) return text.error();
   const std::string origin = index.string();
-  auto j = nlohmann::json::parse(*text, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return bad_input(origin + ": expected a JSON object, got text that does not parse as one");
+  auto parsed = parse_json(*text, origin);
+  if (!parsed) return parsed.error();
+  nlohmann::json& j = *parsed;
+  if (!j.is_object()) return bad_input(origin + ": expected a JSON object, got " + j.type_name());
   if (!j.contains("weight_map") || !j["weight_map"].is_object()) {
     return bad_input(origin + ": weight_map: expected an object of tensor name -> file, got none");
   }

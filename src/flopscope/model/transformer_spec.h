@@ -8,7 +8,10 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "flopscope/util/result.h"
 
 namespace flopscope {
 
@@ -91,5 +94,11 @@ struct TransformerSpec {
   int64_t num_moe_layers() const;
   int64_t num_dense_layers() const { return num_layers - num_moe_layers(); }
 };
+
+/// Refuses a spec whose sizes pass their own limits but whose parameter count, estimated
+/// generously in floating point before any exact int64 counting, exceeds limits::kParams
+/// (docs/limits.md): "ORIGIN: parameters: expected at most 1e+15 (docs/limits.md), got about 7.7e+19".
+/// Every loader calls it, so count_params() and the lowering never see a size that wraps.
+Status check_model_size(const TransformerSpec& s, std::string_view origin);
 
 }  // namespace flopscope
