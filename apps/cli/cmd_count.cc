@@ -26,6 +26,14 @@ int run(const CountArgs& a) {
   }
   if (auto st = check_positive("--batch", a.batch); !st) return report_error(st.error());
   if (auto st = check_positive("--seq", a.seq); !st) return report_error(st.error());
+  // ONNX-only flags are refused, not ignored, on a transformer config or catalog model.
+  if (!a.dims.empty()) {
+    return report_error(bad_input("--dim: binds symbolic dimensions of an ONNX graph, not of '" + a.model + "'"));
+  }
+  if (!a.hardware.empty()) {
+    return report_error(bad_input("--hardware: ranks the nodes of an ONNX graph; for '" + a.model +
+                                  "' use flopscope predict"));
+  }
   auto spec = load_model_arg(a.model);
   if (!spec) return report_error(spec.error());
   ParamCounts p = count_params(*spec);

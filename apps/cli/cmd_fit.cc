@@ -12,6 +12,7 @@
 #include "flopscope/scaling/fit.h"
 #include "flopscope/util/csv_table.h"
 #include "flopscope/util/file.h"
+#include "flopscope/util/limits.h"
 #include "flopscope/util/units.h"
 
 namespace flopscope::cli {
@@ -31,12 +32,24 @@ nlohmann::json estimate_json(const Estimate& e) { return {{"value", e.value}, {"
 
 int run(const Options& o) {
   if (o.bootstrap < 0) return report_error(bad_input("--bootstrap: expected a non-negative count"));
-  auto text = read_file(o.csv);
+  // The id names the law in the written file and in --law: check it before any work, so a
+  // file is never written that `optimal --law` then rejects.
+  if (o.id.empty() || o.id.size() > 64 || o.id.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != std::string::npos) {
+    return report_error(bad_input("--id: expected 1 to 64 letters, digits, '.', '_' or '-', got '" + o.id + "'"));
+  }
+  auto text = read_file(o.csv, limits::kCsvBytes);
   if (!text) return report_error(text.error());
   auto table = CsvTable::parse(*text, o.csv);
   if (!table) return report_error(table.error());
   auto runs = read_runs_csv(*table);
   if (!runs) return report_error(runs.error());
+  // Work is runs x (resamples + 1) refits: bounded so that a run ends in minutes, not days.
+  const double refits = static_cast<double>(runs->size()) * (o.bootstrap + 1.0);
+  if (refits > limits::kFitWork) {
+    return report_error(bad_input(fmt::format(
+        "--bootstrap: expected at most {:.0e} runs x (resamples + 1) (docs/limits.md), got {} runs x {} = {:.3g}",
+        limits::kFitWork, runs->size(), o.bootstrap + 1, refits)));
+  }
   FitOptions fo;
   fo.bootstrap_samples = o.bootstrap;
   fo.seed = o.seed;

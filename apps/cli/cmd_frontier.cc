@@ -19,6 +19,7 @@
 #include "flopscope/scaling/quality_frontier.h"
 #include "flopscope/util/csv_table.h"
 #include "flopscope/util/file.h"
+#include "flopscope/util/limits.h"
 #include "flopscope/util/units.h"
 
 namespace flopscope::cli {
@@ -53,7 +54,7 @@ struct Options {
 };
 
 int run(const Options& o) {
-  auto text = read_file(o.csv);
+  auto text = read_file(o.csv, limits::kCsvBytes);
   if (!text) return report_error(text.error());
   auto table = CsvTable::parse(*text, o.csv);
   if (!table) return report_error(table.error());

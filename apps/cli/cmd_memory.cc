@@ -1,10 +1,12 @@
 // flopscope memory MODEL --mode train|infer: bytes per device for training or inference.
 #include <algorithm>
+#include <fmt/format.h>
 #include <iostream>
 
 #include "command.h"
 #include "flopscope/cost/memory.h"
 #include "flopscope/report/table.h"
+#include "flopscope/util/limits.h"
 #include "flopscope/util/units.h"
 #include "graph_commands.h"
 #include "model_options.h"
@@ -78,8 +80,23 @@ int run(const MemoryArgs& a) {
   if (a.precision != "mixed" && a.precision != "bf16") {
     return report_error(bad_input("--precision: expected mixed or bf16, got '" + a.precision + "'"));
   }
+  if (!a.dims.empty()) {
+    return report_error(bad_input("--dim: binds symbolic dimensions of an ONNX graph, not of '" + a.model + "'"));
+  }
+  // Sizes stay where int64 element counts and doubles are exact (docs/limits.md).
+  const double tokens = static_cast<double>(a.batch) * static_cast<double>(a.mode == "train" ? a.seq : context);
+  if (tokens > limits::kTokensPerStep) {
+    return report_error(bad_input(fmt::format("--batch x --{}: expected at most 1e12 tokens per step, got {:.3g}",
+                                              a.mode == "train" ? "seq" : "context", tokens)));
+  }
   auto spec = load_model_arg(a.model);
   if (!spec) return report_error(spec.error());
+  // Tensor parallelism splits attention heads across devices: a degree that does not divide
+  // them would give each device a fractional head (and fractional bytes).
+  if (a.tp > 1 && spec->num_heads % a.tp != 0) {
+    return report_error(bad_input("--tp: expected a divisor of the model's " + std::to_string(spec->num_heads) +
+                                  " attention heads, got " + std::to_string(a.tp)));
+  }
 
   MemoryOptions o;
   o.weight_dtype = *dtype;

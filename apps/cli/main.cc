@@ -7,8 +7,10 @@
 #include <unistd.h>
 
 #include "command.h"
+#include "flag_checks.h"
 #include "flopscope/report/table.h"
 #include "flopscope/util/spellcheck.h"
+#include "flopscope/util/text.h"
 
 namespace flopscope::cli {
 
@@ -19,7 +21,12 @@ std::vector<Command>& registry() {
 
 int report_error(const Error& e) {
   std::string prefix = stderr_is_tty() ? "\x1b[1;31mflopscope:\x1b[0m " : "flopscope: ";
-  std::cerr << prefix << e.message << "\n";
+  // Messages quote names from files and flags: printable() keeps them on one line and
+  // keeps escape sequences off the user's terminal.
+  std::string message = flopscope::printable(e.message);
+  constexpr size_t kMaxMessage = 600;  // a message quoting a hostile 10 MB value stays one readable line
+  if (message.size() > kMaxMessage) message = flopscope::valid_utf8(message.substr(0, kMaxMessage)) + "...";
+  std::cerr << prefix << message << "\n";
   return e.kind == ErrorKind::kFailure ? 1 : 2;
 }
 
@@ -41,7 +48,11 @@ void set_examples(CLI::App& sub, const std::vector<std::string>& examples) {
   sub.footer(footer);
 }
 
-void print_json(const nlohmann::json& j) { std::cout << j.dump(2) << "\n"; }
+// Strings from files (GGUF names, ONNX node names, CSV cells, paths) may hold invalid UTF-8:
+// replace it with U+FFFD rather than throw (nlohmann type_error.316).
+void print_json(const nlohmann::json& j) {
+  std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+}
 
 void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) {
   std::vector<bool> right(header.size(), true);
@@ -79,6 +90,7 @@ int main(int argc, char** argv) {
     auto action = std::make_shared<std::function<int()>>(c.setup(*sub));
     sub->callback([action, &exit_code] { exit_code = (*action)(); });
   }
+  add_flag_checks(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -95,8 +107,18 @@ int main(int argc, char** argv) {
       msg = "unknown command '" + std::string(argv[1]) + "'" + flopscope::did_you_mean(argv[1], names) +
             " (see flopscope --help)";
     }
-    std::cerr << "flopscope: " << msg << "\n";
+    std::cerr << "flopscope: " << flopscope::printable(msg) << "\n";
     return 2;
+  } catch (const std::bad_alloc&) {
+    // Limits (docs/limits.md) should stop any input before this; if one slips through, say so
+    // in one line rather than abort.
+    std::cerr << "flopscope: out of memory: the input asks for more than this machine has (see docs/limits.md)\n";
+    return 1;
+  } catch (const std::exception& e) {
+    // Every expected failure is a Result; an exception reaching here is a bug that hostile
+    // input found. Still one line, never an abort.
+    std::cerr << "flopscope: internal error: " << flopscope::printable(e.what()) << "\n";
+    return 1;
   }
   return exit_code;
 }
