@@ -1,7 +1,17 @@
 // Hostile config.json and safetensors headers (issue 11): each case is refused with its
 // own one-line message naming the file, the field and the limit (docs/limits.md), never a
 // crash, a wrapped number or a silently wrong count.
+#ifndef ONNX_NAMESPACE
+#define ONNX_NAMESPACE onnx
+#endif
+#ifndef ONNX_ML
+#define ONNX_ML 1
+#endif
+#include <onnx/onnx_pb.h>
+
 #include <gtest/gtest.h>
+
+#include "common/onnx_model_builder.h"
 
 #include <cstdint>
 #include <string>
@@ -10,6 +20,7 @@
 #include "flopscope/model/gguf_loader.h"
 #include "flopscope/model/gguf_reader.h"
 #include "flopscope/model/load.h"
+#include "flopscope/model/onnx_loader.h"
 #include "flopscope/model/safetensors_reader.h"
 
 namespace flopscope {
@@ -223,6 +234,17 @@ TEST(HostileGguf, NamesAreMadePrintable) {
   auto s = load_gguf_meta(tiny_llama("a\x1b[2J\nb\xff"));
   ASSERT_TRUE(s) << s.error().message;
   EXPECT_EQ(s->name, "a\\x1b[2J\\nb\xEF\xBF\xBD");
+}
+
+// ONNX node names with ESC, newlines or invalid UTF-8 (the 10 fuzz crashes under --json).
+TEST(HostileOnnx, NodeNamesAreMadePrintable) {
+  testing::ModelBuilder b;
+  b.input("x", {"2", "3"}).output("y");
+  b.node("Relu", {"x"}, {"y"})->set_name("r\x1b[2J\n\xff");
+  auto g = b.load();
+  ASSERT_TRUE(g) << g.error().message;
+  ASSERT_EQ(g->nodes.size(), 1u);
+  EXPECT_EQ(g->nodes[0].name, "r\\x1b[2J\\n\xEF\xBF\xBD");
 }
 
 }  // namespace
