@@ -8,6 +8,8 @@
 #include <limits>
 #include <map>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "flopscope/util/limits.h"
 
@@ -163,10 +165,71 @@ void add_checks(CLI::Option* opt) {
       "", "flopscope-range"));
 }
 
+// Products of flags that one computation multiplies together: each factor may be within
+// its own range while the product wraps an int64 (tiles of a 2^32-cubed GEMM, the bytes of
+// an attention call). Checked on the values given; absent flags count as 1.
+struct ProductRule {
+  std::vector<const char*> flags;
+  double max;
+  const char* what;  // "tokens per step"
+};
+
+// Multiply-adds of one GEMM or attention call (docs/limits.md): below 2^62, so that every
+// partial product of its sizes (tiles, elements, bytes) fits an int64.
+constexpr double kMultiplyAdds = 4.6e18;
+
+const std::vector<ProductRule>& product_rules() {
+  static const std::vector<ProductRule> kRules = {
+      {{"--batch", "--seq"}, limits::kTokensPerStep, "tokens per step"},
+      {{"--batch", "--prompt"}, limits::kTokensPerStep, "tokens per step"},
+      {{"--batch", "--context"}, limits::kTokensPerStep, "cached tokens per step"},
+      {{"--micro-batch", "--seq"}, limits::kTokensPerStep, "tokens per step"},
+      {{"--batch", "--m", "--n", "--k"}, kMultiplyAdds, "multiply-adds"},
+      {{"--batch", "--heads", "--seq", "--kv-len", "--head-dim"}, kMultiplyAdds, "multiply-adds"},
+  };
+  return kRules;
+}
+
+// The value given for `name` on `app` (1 when absent), as a double: the per-flag checks
+// have already made it a plain finite number.
+double given(CLI::App& app, const char* name) {
+  CLI::Option* opt = app.get_option_no_throw(name);
+  // predict attention: the key/value length defaults to the query length.
+  if (opt && opt->count() == 0 && std::string_view(name) == "--kv-len") opt = app.get_option_no_throw("--seq");
+  if (!opt || opt->count() == 0 || opt->results().empty()) return 1;
+  return std::strtod(opt->results().back().c_str(), nullptr);
+}
+
+void add_product_checks(CLI::App& app) {
+  std::vector<const ProductRule*> rules;
+  for (const auto& rule : product_rules()) {
+    bool all = true;
+    for (const char* f : rule.flags) all = all && app.get_option_no_throw(f) != nullptr;
+    if (all) rules.push_back(&rule);
+  }
+  if (rules.empty()) return;
+  app.parse_complete_callback([&app, rules] {
+    for (const ProductRule* rule : rules) {
+      double product = 1;
+      std::string names;
+      for (const char* f : rule->flags) {
+        product *= given(app, f);
+        names += (names.empty() ? "" : " x ") + std::string(f);
+      }
+      if (product > rule->max) {
+        std::string max = fmt::format("{:g}", rule->max);  // 1e+12 -> 1e12, as people write it
+        if (auto plus = max.find("e+"); plus != std::string::npos) max.erase(plus + 1, 1);
+        throw CLI::ValidationError(names, fmt::format("expected at most {} {}, got {:.3g}", max, rule->what, product));
+      }
+    }
+  });
+}
+
 }  // namespace
 
 void add_flag_checks(CLI::App& app) {
   for (CLI::Option* opt : app.get_options()) add_checks(opt);
+  if (!app.get_name().empty()) add_product_checks(app);
   for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) add_flag_checks(*sub);
 }
 

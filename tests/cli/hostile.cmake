@@ -92,8 +92,16 @@ hostile_test(tp_not_divisor ERR "--tp: expected a divisor of the model's 32 atte
              ARGS memory llama-3.1-8b --mode infer --tp 7)
 hostile_test(onnx_flag_on_catalog_model ERR "--dim: binds symbolic dimensions of an ONNX graph, not of 'gpt2'"
              ARGS count gpt2 --dim batch=1)
-hostile_test(memory_tokens_per_step ERR "--batch x --seq: expected at most 1e12 tokens per step"
+hostile_test(memory_tokens_per_step ERR "--batch x --seq: expected at most 1e12 tokens per step, got 1.8e\\+16\n$"
              ARGS memory gpt2 --mode train --batch 16777216 --seq 1073741824)
+hostile_test(decode_cached_tokens ERR "--batch x --context: expected at most 1e12 cached tokens per step, got 1.8e\\+16\n$"
+             ARGS predict decode gpt2 --batch 16777216 --context 1073741824 --hardware h100-sxm)
+# Each GEMM dimension within its range, the product beyond int64 (tiles and waves wrapped).
+hostile_test(gemm_product ERR "--batch x --m x --n x --k: expected at most 4.6e18 multiply-adds, got 7.74e\\+25\n$"
+             ARGS predict gemm --m 4294967296 --n 4294967296 --k 4096 --batch 1024 --hardware h100-sxm)
+# Attention bytes came out as 0.0 for a shape whose element count wraps.
+hostile_test(attention_product ERR "--batch x --heads x --seq x --kv-len x --head-dim: expected at most 4.6e18 multiply-adds"
+             ARGS predict attention --heads 65536 --seq 1073741824 --head-dim 65536 --hardware h100-sxm)
 
 # --- config.json: depth, number range, per-key limits, parameter estimate ---------------
 string(REPEAT "[" 100000 deep)
