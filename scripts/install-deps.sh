@@ -2,11 +2,12 @@
 # Installs the Debian packages flopscope builds against. Idempotent; needs root (or sudo).
 set -euo pipefail
 pkgs=(
-  build-essential cmake ninja-build pkg-config
+  build-essential cmake ninja-build pkg-config python3
   nlohmann-json3-dev libcli11-dev libfmt-dev libtomlplusplus-dev
   libprotobuf-dev protobuf-compiler libonnx-dev
   libopenblas-dev libnlopt-cxx-dev libsqlite3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  clang libclang-rt-dev
 )
 missing=()
 for p in "${pkgs[@]}"; do
