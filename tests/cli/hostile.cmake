@@ -87,6 +87,16 @@ string(ASCII 239 187 191 bom)
 file(WRITE ${hostile}/runs_bom.csv "${bom}${runs_small}")
 cli_test(hostile.csv_bom_header 0 ARGS fit ${hostile}/runs_bom.csv --bootstrap 0 --json OUT "\"runs\"" NO_ERR)
 
+string(REPEAT "7.0e7,1.0e9,3.9312\n" 100001 many_rows)
+file(WRITE ${hostile}/runs_100001_rows.csv "N,D,loss\n${many_rows}")
+hostile_test(csv_too_many_rows ERR "runs_100001_rows.csv:100002: expected at most 100000 rows \\(docs/limits.md\\)\n$"
+             ARGS fit ${hostile}/runs_100001_rows.csv --bootstrap 0)
+
+string(REPEAT "7.0e7,1.0e9,3.9312\n" 5000 rows_5000)
+file(WRITE ${hostile}/runs_5000_rows.csv "N,D,loss\n${rows_5000}")
+hostile_test(fit_work_bounded ERR "--bootstrap: expected at most 1e\\+07 runs x \\(resamples \\+ 1\\) \\(docs/limits.md\\), got 5000 runs x 10001 = 5e\\+07\n$"
+             ARGS fit ${hostile}/runs_5000_rows.csv --bootstrap 10000)
+
 # --- Invalid combinations are refused, not ignored ---------------------------------------
 hostile_test(tp_not_divisor ERR "--tp: expected a divisor of the model's 32 attention heads, got 7\n$"
              ARGS memory llama-3.1-8b --mode infer --tp 7)
