@@ -196,6 +196,13 @@ file(CREATE_LINK ${hostile}/loop_a.json ${hostile}/loop_b.json SYMBOLIC)
 hostile_test(symlink_loop ERR "loop_a.json: cannot open: Too many levels of symbolic links\n$"
              ARGS count ${hostile}/loop_a.json)
 
+# A path that is not valid UTF-8 under --json: U+FFFD in the output, not an abort (type_error.316).
+string(ASCII 255 byte_ff)
+file(WRITE "${hostile}/name_${byte_ff}.json" "{${llama_keys}}")
+string(ASCII 239 191 189 replacement)  # U+FFFD
+cli_test(hostile.invalid_utf8_path_json 0 ARGS count "${hostile}/name_${byte_ff}.json" --json
+         OUT "\"source\": \"[^\"]*name_${replacement}.json\"" NO_ERR)
+
 # --- output files: only a new or regular file is replaced --------------------------------
 file(WRITE ${hostile}/svg_target.txt "keep me")
 file(CREATE_LINK ${hostile}/svg_target.txt ${hostile}/svg_link.svg SYMBOLIC)
