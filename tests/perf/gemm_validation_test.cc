@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "flopscope/perf/timing_engine.h"
+#include "flopscope/util/statistics.h"
 #include "perf_test_hardware.h"
 
 namespace flopscope {
@@ -40,12 +41,6 @@ std::vector<GemmSample> load_samples(CalibrationProfile* base) {
   base->bytes_per_second_copy = copy;
   base->compute_units = j.at("env").at("sms");
   return out;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 struct Errors {

@@ -5,16 +5,6 @@
 
 namespace flopscope::probe {
 
-double median(std::vector<double> values) {
-  if (values.empty()) return 0;
-  size_t mid = values.size() / 2;
-  std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(mid), values.end());
-  double upper = values[mid];
-  if (values.size() % 2 == 1) return upper;
-  double lower = *std::max_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(mid));
-  return (lower + upper) / 2;
-}
-
 std::vector<double> time_repeated(const std::function<void()>& action, const RepeatPolicy& policy) {
   using Clock = std::chrono::steady_clock;
   for (int i = 0; i < policy.warmup; ++i) action();

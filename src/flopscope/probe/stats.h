@@ -6,12 +6,9 @@
 #include <functional>
 #include <vector>
 
-namespace flopscope::probe {
+#include "flopscope/util/statistics.h"  // median(): what the probes report of time_repeated()
 
-/// The median of `values` (mean of the middle two for an even count); 0 when empty.
-///
-/// **Example**: `median({3, 1, 2}) == 2`, `median({4, 1, 3, 2}) == 2.5`.
-double median(std::vector<double> values);
+namespace flopscope::probe {
 
 /// How many times to run a measured action.
 struct RepeatPolicy {

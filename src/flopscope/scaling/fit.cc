@@ -8,6 +8,8 @@
 #include <random>
 #include <set>
 
+#include "flopscope/util/statistics.h"
+
 namespace flopscope {
 
 Result<std::vector<TrainingRunPoint>> read_runs_csv(const CsvTable& t) {
@@ -151,14 +153,6 @@ LossLaw to_loss(const std::array<double, 5>& x) {
   return l;
 }
 
-double percentile(std::vector<double> v, double q) {
-  std::sort(v.begin(), v.end());
-  double pos = q * (v.size() - 1);
-  size_t i = static_cast<size_t>(pos);
-  if (i + 1 >= v.size()) return v.back();
-  return v[i] + (pos - i) * (v[i + 1] - v[i]);
-}
-
 }  // namespace
 
 Result<FitResult> fit_chinchilla(const std::vector<TrainingRunPoint>& runs, const FitOptions& options) {
@@ -231,8 +225,8 @@ Result<FitResult> fit_chinchilla(const std::vector<TrainingRunPoint>& runs, cons
   for (size_t j = 0; j < out.size(); ++j) {
     out[j]->value = point[j];
     if (samples[j].size() >= 2) {
-      out[j]->lo = percentile(samples[j], 0.025);
-      out[j]->hi = percentile(samples[j], 0.975);
+      out[j]->lo = percentile(samples[j], 2.5);
+      out[j]->hi = percentile(samples[j], 97.5);
     } else {
       out[j]->lo = out[j]->hi = point[j];
     }
