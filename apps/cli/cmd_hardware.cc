@@ -10,6 +10,7 @@
 
 #include "command.h"
 #include "flopscope/hw/hardware.h"
+#include "flopscope/plan/price_catalog.h"
 #include "flopscope/util/units.h"
 
 namespace flopscope::cli {

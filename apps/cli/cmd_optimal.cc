@@ -16,8 +16,9 @@
 #include "command.h"
 #include "flopscope/cost/flops.h"
 #include "flopscope/cost/params.h"
-#include "flopscope/model/load.h"
 #include "flopscope/hw/hardware.h"
+#include "flopscope/model/load.h"
+#include "flopscope/plan/price_catalog.h"
 #include "flopscope/report/svg.h"
 #include "flopscope/scaling/inference_aware.h"
 #include "flopscope/scaling/scaling_law.h"
@@ -71,7 +72,8 @@ Result<HardwareChoice> choose_hardware(const Options& o) {
   return c;
 }
 
-// MFU for a model of `params`: the user's, else default_mfu (documented constant for now).
+// MFU for a model of `params`: the user's, else default_mfu (the timing engine's prediction
+// for a model of that size on that hardware, so it changes with `params`).
 std::pair<double, std::string> mfu_for(const Options& o, const Hardware& hw, double params) {
   if (o.mfu > 0) return {o.mfu, "--mfu"};
   return {default_mfu(hw, params), std::string(default_mfu_source())};

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "command.h"
+#include "flopscope/plan/price_catalog.h"
 #include "flopscope/plan/rank.h"
 #include "flopscope/report/svg.h"
 #include "flopscope/report/table.h"

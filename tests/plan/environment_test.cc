@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "flopscope/plan/price_catalog.h"
+
 namespace flopscope {
 namespace {
 

@@ -1,6 +1,5 @@
-// The hardware and price catalogs: TOML in human units (data/hardware/*.toml,
-// data/prices/*.toml; schema at the top of those files and in docs/hardware-catalog.md),
-// read into SI units.
+// The hardware catalog: TOML in human units (data/hardware/*.toml; schema at the top of
+// those files and in docs/hardware-catalog.md), read into SI units.
 //
 // Unit conversions, in one place:
 //   tflops_* / tops_*         x 1e12  -> FLOP/s (OP/s)
@@ -15,16 +14,15 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cmath>
 #include <cstdlib>
 #include <optional>
 #include <toml++/toml.h>
 
-#include "flopscope/util/toml_parse.h"
-
 #include "flopscope/data/embedded.h"
 #include "flopscope/util/file.h"
 #include "flopscope/util/spellcheck.h"
+#include "flopscope/util/toml_parse.h"
+#include "flopscope/util/toml_reader.h"
 
 namespace flopscope {
 
@@ -34,77 +32,11 @@ constexpr double kTera = 1e12;
 constexpr double kGiga = 1e9;
 constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
 constexpr double kMiB = 1024.0 * 1024.0;
-// Listed prices are rounded: usd_per_device_hour x device_count may differ from
-// usd_per_hour by a rounding error, not by more.
-constexpr double kPriceTolerance = 0.01;
 
 std::string lower(std::string_view s) {
   std::string out(s);
   std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
   return out;
-}
-
-// The TOML type of a value, as the user would name it: "expected a number, got string".
-std::string type_name(const toml::node& n) {
-  switch (n.type()) {
-    case toml::node_type::string: return "string";
-    case toml::node_type::integer: return "integer";
-    case toml::node_type::floating_point: return "float";
-    case toml::node_type::boolean: return "boolean";
-    case toml::node_type::table: return "table";
-    case toml::node_type::array: return "array";
-    case toml::node_type::date: return "date";
-    case toml::node_type::time: return "time";
-    case toml::node_type::date_time: return "date-time";
-    case toml::node_type::none: break;
-  }
-  return "nothing";
-}
-
-Error at(std::string_view origin, std::string_view field, std::string_view what) {
-  return bad_input(fmt::format("{}: {}: {}", origin, field, what));
-}
-
-Error expected(std::string_view origin, std::string_view field, std::string_view what, const toml::node& got) {
-  return at(origin, field, fmt::format("expected {}, got {}", what, type_name(got)));
-}
-
-Result<std::string> read_string(const toml::node& n, std::string_view origin, std::string_view field) {
-  if (!n.is_string()) return expected(origin, field, "a string", n);
-  return n.as_string()->get();
-}
-
-// Catalog figures are quantities: finite and never negative.
-Result<double> read_number(const toml::node& n, std::string_view origin, std::string_view field) {
-  double v = 0;
-  if (auto i = n.as_integer()) {
-    v = static_cast<double>(i->get());
-  } else if (auto f = n.as_floating_point()) {
-    v = f->get();
-  } else {
-    return expected(origin, field, "a number", n);
-  }
-  if (!std::isfinite(v) || v < 0) return at(origin, field, fmt::format("expected a non-negative number, got {}", v));
-  return v;
-}
-
-Result<int64_t> read_integer(const toml::node& n, std::string_view origin, std::string_view field) {
-  auto i = n.as_integer();
-  if (!i) return expected(origin, field, "an integer", n);
-  if (i->get() < 0) return at(origin, field, fmt::format("expected a non-negative integer, got {}", i->get()));
-  return i->get();
-}
-
-Result<bool> read_bool(const toml::node& n, std::string_view origin, std::string_view field) {
-  auto b = n.as_boolean();
-  if (!b) return expected(origin, field, "a boolean", n);
-  return b->get();
-}
-
-// "unknown field 'memroy_gb', did you mean 'memory_gb'?": a typo must not be ignored.
-Error unknown_field(std::string_view origin, std::string_view where, std::string_view key,
-                    const std::vector<std::string>& known) {
-  return at(origin, where, fmt::format("unknown field '{}'{}", key, did_you_mean(key, known)));
 }
 
 // ------------------------------------------------------------------------------ hardware
@@ -146,23 +78,24 @@ bool valid_id(std::string_view id) {
 
 Status read_sources(const toml::node& n, std::string_view origin, const std::string& field,
                     std::vector<SourceRef>& out) {
+  const TomlReader r(origin);
   const toml::array* arr = n.as_array();
-  if (!arr) return expected(origin, field, "an array of tables ([[...sources]])", n);
+  if (!arr) return r.expected(field, "an array of tables ([[...sources]])", n);
   static const std::vector<std::string> kKeys = {"what", "url", "date"};
   out.clear();
   for (size_t i = 0; i < arr->size(); ++i) {
     std::string item = fmt::format("{}[{}]", field, i);
     const toml::table* t = (*arr)[i].as_table();
-    if (!t) return expected(origin, item, "a table with what, url, date", (*arr)[i]);
+    if (!t) return r.expected(item, "a table with what, url, date", (*arr)[i]);
     SourceRef ref;
     for (const auto& [key, value] : *t) {
       std::string k(key.str());
-      if (std::find(kKeys.begin(), kKeys.end(), k) == kKeys.end()) return unknown_field(origin, item, k, kKeys);
-      auto s = read_string(value, origin, item + "." + k);
+      if (std::find(kKeys.begin(), kKeys.end(), k) == kKeys.end()) return TomlReader(origin, item).unknown_field(k, kKeys);
+      auto s = r.string(value, item + "." + k);
       if (!s) return s.error();
       (k == "what" ? ref.what : k == "url" ? ref.url : ref.date) = std::move(*s);
     }
-    if (ref.what.empty()) return at(origin, item + ".what", "missing, expected what the source is");
+    if (ref.what.empty()) return r.at(item + ".what", "missing, expected what the source is");
     out.push_back(std::move(ref));
   }
   return {};
@@ -171,6 +104,7 @@ Status read_sources(const toml::node& n, std::string_view origin, const std::str
 // Applies the keys of one [hardware.<id>] table onto `hw` (which may hold an entry being
 // overridden). `where` is "hardware.<id>".
 Status apply_entry(const toml::table& t, std::string_view origin, const std::string& where, Hardware& hw) {
+  const TomlReader r(origin);
   for (const auto& [key, value] : t) {
     std::string k(key.str());
     std::string field = where + "." + k;
@@ -183,7 +117,7 @@ Status apply_entry(const toml::table& t, std::string_view origin, const std::str
                        : k == "notes"        ? &hw.notes
                                              : nullptr;
     if (str) {
-      auto s = read_string(value, origin, field);
+      auto s = r.string(value, field);
       if (!s) return s.error();
       *str = std::move(*s);
       continue;
@@ -191,7 +125,7 @@ Status apply_entry(const toml::table& t, std::string_view origin, const std::str
     // Counts.
     int64_t* count = k == "release_year" ? &hw.release_year : k == "compute_units" ? &hw.compute_units : nullptr;
     if (count) {
-      auto v = read_integer(value, origin, field);
+      auto v = r.integer(value, field, Sign::kNonNegative);
       if (!v) return v.error();
       *count = *v;
       continue;
@@ -211,24 +145,24 @@ Status apply_entry(const toml::table& t, std::string_view origin, const std::str
     };
     auto scaled = std::find_if(std::begin(kScaled), std::end(kScaled), [&](const Scaled& s) { return k == s.key; });
     if (scaled != std::end(kScaled)) {
-      auto v = read_number(value, origin, field);
+      auto v = r.number(value, field, Sign::kNonNegative);
       if (!v) return v.error();
       hw.*(scaled->member) = *v * scaled->scale;
       continue;
     }
     bool sparse = k.rfind("sparse_", 0) == 0;
     if (auto dt = peak_key_dtype(sparse ? std::string_view(k).substr(7) : std::string_view(k))) {
-      auto v = read_number(value, origin, field);
+      auto v = r.number(value, field, Sign::kNonNegative);
       if (!v) return v.error();
       (sparse ? hw.flops_peak_sparse : hw.flops_peak)[static_cast<size_t>(*dt)] = *v * kTera;
       continue;
     }
     if (k == "aliases") {
       const toml::array* arr = value.as_array();
-      if (!arr) return expected(origin, field, "an array of strings", value);
+      if (!arr) return r.expected(field, "an array of strings", value);
       hw.aliases.clear();
       for (size_t i = 0; i < arr->size(); ++i) {
-        auto s = read_string((*arr)[i], origin, fmt::format("{}[{}]", field, i));
+        auto s = r.string((*arr)[i], fmt::format("{}[{}]", field, i));
         if (!s) return s.error();
         hw.aliases.push_back(lower(*s));
       }
@@ -239,10 +173,10 @@ Status apply_entry(const toml::table& t, std::string_view origin, const std::str
       if (!st) return st;
       continue;
     }
-    return unknown_field(origin, where, k, hardware_keys());
+    return TomlReader(origin, where).unknown_field(k, hardware_keys());
   }
   if (!hw.kind.empty() && hw.kind != "gpu" && hw.kind != "tpu" && hw.kind != "accelerator" && hw.kind != "cpu") {
-    return at(origin, where + ".kind", fmt::format("expected one of gpu, tpu, accelerator, cpu, got '{}'", hw.kind));
+    return r.at(where + ".kind", fmt::format("expected one of gpu, tpu, accelerator, cpu, got '{}'", hw.kind));
   }
   return {};
 }
@@ -251,16 +185,17 @@ Status apply_entry(const toml::table& t, std::string_view origin, const std::str
 // key; file order keeps related entries together and makes "h10" suggest "h100-sxm").
 Result<std::vector<std::pair<std::string, const toml::table*>>> hardware_tables(const toml::table& doc,
                                                                                  std::string_view origin) {
+  const TomlReader r(origin);
   std::vector<std::pair<std::string, const toml::table*>> out;
   for (const auto& [key, value] : doc) {
     if (key.str() != "hardware") {
-      return at(origin, key.str(), "unknown field, expected [hardware.<id>] tables");
+      return r.at(key.str(), "unknown field, expected [hardware.<id>] tables");
     }
   }
   const toml::node* root = doc.get("hardware");
   if (!root) return out;
   const toml::table* hw = root->as_table();
-  if (!hw) return expected(origin, "hardware", "a table of [hardware.<id>] entries", *root);
+  if (!hw) return r.expected("hardware", "a table of [hardware.<id>] entries", *root);
   std::vector<std::pair<toml::source_position, std::string>> order;
   for (const auto& [key, value] : *hw) order.emplace_back(value.source().begin, std::string(key.str()));
   std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
@@ -269,75 +204,13 @@ Result<std::vector<std::pair<std::string, const toml::table*>>> hardware_tables(
   for (const auto& [pos, id] : order) {
     std::string where = "hardware." + id;
     if (!valid_id(id)) {
-      return at(origin, where, "expected a kebab-case id (lowercase letters, digits, '-', '.')");
+      return r.at(where, "expected a kebab-case id (lowercase letters, digits, '-', '.')");
     }
     const toml::node* n = hw->get(id);
-    if (!n->is_table()) return expected(origin, where, "a table", *n);
+    if (!n->is_table()) return r.expected(where, "a table", *n);
     out.emplace_back(id, n->as_table());
   }
   return out;
-}
-
-// ---------------------------------------------------------------------------------- prices
-
-const std::vector<std::string>& price_keys() {
-  static const std::vector<std::string> keys = {
-      "provider", "instance", "hardware", "device_count", "usd_per_hour", "usd_per_device_hour", "pricing",
-      "region",   "date",     "current",  "source",       "confidence",   "note"};
-  return keys;
-}
-
-Result<InstancePrice> read_price(const toml::table& t, std::string_view origin, const std::string& where) {
-  InstancePrice p;
-  bool has_per_hour = false;
-  bool has_per_device = false;
-  for (const auto& [key, value] : t) {
-    std::string k(key.str());
-    std::string field = where + "." + k;
-    std::string* str = k == "provider"     ? &p.provider
-                       : k == "instance"   ? &p.instance
-                       : k == "hardware"   ? &p.hardware_id
-                       : k == "pricing"    ? &p.pricing
-                       : k == "region"     ? &p.region
-                       : k == "date"       ? &p.date
-                       : k == "source"     ? &p.source
-                       : k == "confidence" ? &p.confidence
-                       : k == "note"       ? &p.note
-                                           : nullptr;
-    if (str) {
-      auto s = read_string(value, origin, field);
-      if (!s) return s.error();
-      *str = std::move(*s);
-    } else if (k == "device_count") {
-      auto v = read_integer(value, origin, field);
-      if (!v) return v.error();
-      if (*v < 1) return at(origin, field, fmt::format("expected a positive integer, got {}", *v));
-      p.device_count = *v;
-    } else if (k == "usd_per_hour" || k == "usd_per_device_hour") {
-      auto v = read_number(value, origin, field);
-      if (!v) return v.error();
-      (k == "usd_per_hour" ? p.usd_per_hour : p.usd_per_device_hour) = *v;
-      (k == "usd_per_hour" ? has_per_hour : has_per_device) = true;
-    } else if (k == "current") {
-      auto v = read_bool(value, origin, field);
-      if (!v) return v.error();
-      p.current = *v;
-    } else {
-      return unknown_field(origin, where, k, price_keys());
-    }
-  }
-  for (const char* required : {"provider", "instance", "hardware", "device_count", "usd_per_hour", "pricing", "date",
-                               "source"}) {
-    if (!t.contains(required)) return at(origin, where, fmt::format("missing field '{}'", required));
-  }
-  double per_device = p.usd_per_hour / static_cast<double>(p.device_count);
-  if (!has_per_device) {
-    p.usd_per_device_hour = per_device;
-  } else if (has_per_hour && std::fabs(p.usd_per_device_hour - per_device) > kPriceTolerance * per_device) {
-    return at(origin, where + ".usd_per_device_hour",
-              fmt::format("expected usd_per_hour / device_count = {:.4f}, got {}", per_device, p.usd_per_device_hour));
-  }
-  return p;
 }
 
 }  // namespace
@@ -345,6 +218,7 @@ Result<InstancePrice> read_price(const toml::table& t, std::string_view origin, 
 // ------------------------------------------------------------------------- HardwareCatalog
 
 Result<HardwareCatalog> HardwareCatalog::parse(std::string_view toml, std::string_view origin) {
+  const TomlReader r(origin);
   auto doc = parse_toml(toml, origin);
   if (!doc) return doc.error();
   auto tables = hardware_tables(*doc, origin);
@@ -356,14 +230,15 @@ Result<HardwareCatalog> HardwareCatalog::parse(std::string_view toml, std::strin
     hw.id = id;
     Status st = apply_entry(*table, origin, where, hw);
     if (!st) return st.error();
-    if (hw.name.empty()) return at(origin, where, "missing field 'name'");
-    if (hw.sources.empty()) return at(origin, where, "missing field 'sources' (every entry needs at least one source)");
+    if (hw.name.empty()) return r.at(where, "missing field 'name'");
+    if (hw.sources.empty()) return r.at(where, "missing field 'sources' (every entry needs at least one source)");
     catalog.entries_.push_back(std::move(hw));
   }
   return catalog;
 }
 
 Status HardwareCatalog::merge_toml(std::string_view toml, std::string_view origin) {
+  const TomlReader r(origin);
   auto doc = parse_toml(toml, origin);
   if (!doc) return doc.error();
   auto tables = hardware_tables(*doc, origin);
@@ -378,7 +253,7 @@ Status HardwareCatalog::merge_toml(std::string_view toml, std::string_view origi
     hw.id = id;
     Status st = apply_entry(*table, origin, where, hw);
     if (!st) return st;
-    if (hw.name.empty()) return at(origin, where, "missing field 'name'");
+    if (hw.name.empty()) return r.at(where, "missing field 'name'");
     if (it != merged.end()) {
       *it = std::move(hw);
     } else {
@@ -408,7 +283,7 @@ Result<HardwareCatalog> HardwareCatalog::load(const std::string& user_file) {
     for (auto& hw : part->entries_) {
       if (std::any_of(catalog.entries_.begin(), catalog.entries_.end(),
                       [&](const Hardware& h) { return h.id == hw.id; })) {
-        return at(origin, "hardware." + hw.id, "duplicate id, already defined in another data/hardware file");
+        return TomlReader(origin).at("hardware." + hw.id, "duplicate id, already defined in another data/hardware file");
       }
       catalog.entries_.push_back(std::move(hw));
     }
@@ -467,66 +342,6 @@ std::vector<std::string> HardwareCatalog::ids() const {
   out.reserve(entries_.size());
   for (const auto& hw : entries_) out.push_back(hw.id);
   return out;
-}
-
-// ---------------------------------------------------------------------------- PriceCatalog
-
-Result<PriceCatalog> PriceCatalog::parse(std::string_view toml, std::string_view origin) {
-  auto doc = parse_toml(toml, origin);
-  if (!doc) return doc.error();
-  PriceCatalog catalog;
-  for (const auto& [key, value] : *doc) {
-    if (key.str() != "price") return at(origin, key.str(), "unknown field, expected [[price]] tables");
-  }
-  const toml::node* root = doc->get("price");
-  if (!root) return catalog;
-  const toml::array* arr = root->as_array();
-  if (!arr) return expected(origin, "price", "an array of tables ([[price]])", *root);
-  for (size_t i = 0; i < arr->size(); ++i) {
-    std::string where = fmt::format("price[{}]", i);
-    const toml::table* t = (*arr)[i].as_table();
-    if (!t) return expected(origin, where, "a table", (*arr)[i]);
-    auto p = read_price(*t, origin, where);
-    if (!p) return p.error();
-    catalog.entries_.push_back(std::move(*p));
-  }
-  return catalog;
-}
-
-const PriceCatalog& PriceCatalog::builtin() {
-  static const PriceCatalog catalog = [] {
-    PriceCatalog all;
-    for (const auto& file : data::embedded_under("prices/")) {
-      // The embedded files are checked by the tests; a broken one is a build defect, and
-      // leaving it out is better than refusing to run.
-      auto part = parse(file.contents, "data/" + std::string(file.path));
-      if (!part) continue;
-      for (auto& p : part->entries_) all.entries_.push_back(std::move(p));
-    }
-    return all;
-  }();
-  return catalog;
-}
-
-std::vector<const InstancePrice*> PriceCatalog::for_hardware(std::string_view hardware_id) const {
-  std::vector<const InstancePrice*> out;
-  for (const auto& p : entries_) {
-    if (p.hardware_id == hardware_id) out.push_back(&p);
-  }
-  std::stable_sort(out.begin(), out.end(), [](const InstancePrice* a, const InstancePrice* b) {
-    return a->usd_per_device_hour < b->usd_per_device_hour;
-  });
-  return out;
-}
-
-const InstancePrice* PriceCatalog::cheapest_on_demand(std::string_view hardware_id) const {
-  const InstancePrice* best = nullptr;
-  for (const auto* p : for_hardware(hardware_id)) {
-    if (p->pricing == "on-demand" && p->current && (!best || p->usd_per_device_hour < best->usd_per_device_hour)) {
-      best = p;
-    }
-  }
-  return best;
 }
 
 }  // namespace flopscope

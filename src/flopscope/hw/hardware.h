@@ -1,4 +1,5 @@
-// The hardware catalog: accelerators and server CPUs with their datasheet figures.
+// The hardware catalog: accelerators and server CPUs with their datasheet figures (cloud
+// prices are plan/price_catalog.h).
 // Data: data/hardware/*.toml (each value with its source), embedded at build time;
 // a user file given with --catalog or $FLOPSCOPE_HARDWARE overrides or adds entries.
 #pragma once
@@ -48,23 +49,6 @@ struct Hardware {
   bool supports(DType t) const { return peak(t) > 0; }
 };
 
-/// A cloud instance's list price.
-struct InstancePrice {
-  std::string provider;     ///< "AWS", "GCP", "Azure", "Lambda", ...
-  std::string instance;     ///< "p5.48xlarge"
-  std::string hardware_id;  ///< catalog id of its accelerator
-  int64_t device_count = 0;
-  double usd_per_hour = 0;         ///< whole instance
-  double usd_per_device_hour = 0;  ///< per accelerator
-  std::string pricing;             ///< "on-demand", "spot", "reserved-1y", ...
-  std::string region;
-  std::string date;
-  std::string source;
-  std::string confidence;  ///< "high", "medium", "derived" (computed, not read directly)
-  std::string note;
-  bool current = true;     ///< false: superseded, kept for history; not used by cheapest_on_demand
-};
-
 class HardwareCatalog {
  public:
   /// The embedded catalog (data/hardware/*.toml), plus $FLOPSCOPE_HARDWARE when set.
@@ -91,22 +75,6 @@ class HardwareCatalog {
 
  private:
   std::vector<Hardware> entries_;
-};
-
-class PriceCatalog {
- public:
-  /// The embedded prices (data/prices/*.toml).
-  static const PriceCatalog& builtin();
-  /// Parses [[price]] tables; usd_per_device_hour defaults to usd_per_hour / device_count.
-  static Result<PriceCatalog> parse(std::string_view toml, std::string_view origin);
-  const std::vector<InstancePrice>& all() const { return entries_; }
-  /// Every price for an accelerator, cheapest per device-hour first.
-  std::vector<const InstancePrice*> for_hardware(std::string_view hardware_id) const;
-  /// The cheapest current on-demand per-device-hour price for an accelerator, or nullptr.
-  const InstancePrice* cheapest_on_demand(std::string_view hardware_id) const;
-
- private:
-  std::vector<InstancePrice> entries_;
 };
 
 }  // namespace flopscope

@@ -4,26 +4,17 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cmath>
 #include <filesystem>
 #include <toml++/toml.h>
 
+#include "flopscope/plan/price_catalog.h"
 #include "flopscope/util/file.h"
 #include "flopscope/util/spellcheck.h"
+#include "flopscope/util/toml_parse.h"
+#include "flopscope/util/toml_reader.h"
 
 namespace flopscope {
 namespace {
-
-// "-4", "'abc'", "a table": the offending value as the user wrote it.
-std::string describe(const toml::node& n) {
-  if (auto v = n.as_integer()) return std::to_string(v->get());
-  if (auto v = n.as_floating_point()) return fmt::format("{}", v->get());
-  if (auto v = n.as_string()) return "'" + v->get() + "'";
-  if (auto v = n.as_boolean()) return v->get() ? "true" : "false";
-  if (n.is_table()) return "a table";
-  if (n.is_array()) return "an array";
-  return "a date or time";
-}
 
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
@@ -37,102 +28,54 @@ const std::vector<std::string> kFields = {"hardware", "description", "devices", 
                                           "carbon_g_per_kwh"};
 
 // One [env.NAME] table, field by field, so each error names the file and the field.
-class EnvReader {
- public:
-  EnvReader(std::string_view origin, std::string where) : origin_(origin), where_(std::move(where)) {}
-
-  Error at(std::string_view key, const std::string& what) const {
-    return bad_input(fmt::format("{}: {}.{}: {}", origin_, where_, key, what));
+Result<Environment> read_environment(const toml::table& t, const std::string& name, const TomlReader& r) {
+  if (auto err = r.check_keys(t, kFields)) return *err;
+  Environment e;
+  e.name = name;
+  std::string text;
+  if (const toml::node* n = t.get("hardware")) {
+    if (!n->is_string()) return r.expected("hardware", "a catalog hardware id", *n);
+    auto hw = HardwareCatalog::builtin().find(n->as_string()->get());
+    if (!hw) return r.at("hardware", hw.error().message);
+    e.hardware_id = (*hw)->id;
+  } else {
+    return r.at("hardware", "missing, expected a catalog hardware id (see flopscope hardware)");
   }
-
-  Result<Environment> read(const toml::table& t, const std::string& name) const {
-    for (const auto& [key, node] : t) {
-      std::string k(key.str());
-      if (std::find(kFields.begin(), kFields.end(), k) == kFields.end()) {
-        return bad_input(fmt::format("{}: {}: unknown field '{}'{}", origin_, where_, k, did_you_mean(k, kFields)));
-      }
-    }
-    Environment e;
-    e.name = name;
-    std::string text;
-    if (const toml::node* n = t.get("hardware")) {
-      if (!n->is_string()) return at("hardware", "expected a catalog hardware id, got " + describe(*n));
-      auto hw = HardwareCatalog::builtin().find(n->as_string()->get());
-      if (!hw) return at("hardware", hw.error().message);
-      e.hardware_id = (*hw)->id;
-    } else {
-      return at("hardware", "missing, expected a catalog hardware id (see flopscope hardware)");
-    }
-    if (auto err = read_string(t, "description", e.description)) return *err;
-    if (const toml::node* n = t.get("devices")) {
-      auto v = n->as_integer();
-      if (!v || v->get() < 1) return at("devices", "expected a positive integer, got " + describe(*n));
-      e.devices = v->get();
-    }
-    if (auto err = read_number(t, "bytes_per_second_interconnect", true, e.bytes_per_second_interconnect)) return *err;
-    if (t.get("dtype")) {
-      if (auto err = read_string(t, "dtype", text)) return *err;
-      auto d = parse_dtype(text, fmt::format("{}: {}.dtype", origin_, where_));
-      if (!d) return d.error();
-      e.dtype = *d;
-    }
-    if (t.get("weights")) {
-      if (auto err = read_string(t, "weights", text)) return *err;
-      auto d = parse_dtype(text, fmt::format("{}: {}.weights", origin_, where_));
-      if (!d) return d.error();
-      e.weights = *d;
-    }
-    if (t.get("software")) {
-      if (auto err = read_string(t, "software", text)) return *err;
-      auto s = parse_software(text, fmt::format("{}: {}.software", origin_, where_));
-      if (!s) return s.error();
-      e.software = *s;
-    }
-    if (auto err = read_string(t, "profile", e.profile_path)) return *err;
-    if (const toml::node* n = t.get("flash_attention")) {
-      if (!n->is_boolean()) return at("flash_attention", "expected true or false, got " + describe(*n));
-      e.flash_attention = n->as_boolean()->get();
-    }
-    if (auto err = read_string(t, "provider", e.provider)) return *err;
-    if (auto err = read_string(t, "pricing", e.pricing)) return *err;
-    if (e.pricing.empty()) return at("pricing", "expected on-demand, spot, reserved-1y or reserved-3y, got ''");
-    if (auto err = read_number(t, "usd_per_device_hour", true, e.usd_per_device_hour)) return *err;
-    if (auto err = read_number(t, "watts", true, e.watts)) return *err;
-    if (auto err = read_number(t, "pue", true, e.pue)) return *err;
-    if (e.pue < 1) return at("pue", fmt::format("expected a number >= 1, got {}", e.pue));
-    if (auto err = read_number(t, "carbon_g_per_kwh", false, e.carbon_g_per_kwh)) return *err;
-    return e;
+  if (auto err = r.read(t, "description", e.description)) return *err;
+  if (auto err = r.read(t, "devices", Sign::kPositive, e.devices)) return *err;
+  if (auto err = r.read(t, "bytes_per_second_interconnect", Sign::kPositive, e.bytes_per_second_interconnect)) {
+    return *err;
   }
-
- private:
-  std::optional<Error> read_string(const toml::table& t, std::string_view key, std::string& out) const {
-    const toml::node* n = t.get(key);
-    if (!n) return std::nullopt;
-    if (!n->is_string()) return at(key, "expected a string, got " + describe(*n));
-    out = n->as_string()->get();
-    return std::nullopt;
+  if (t.get("dtype")) {
+    if (auto err = r.read(t, "dtype", text)) return *err;
+    auto d = parse_dtype(text, r.prefix("dtype"));
+    if (!d) return d.error();
+    e.dtype = *d;
   }
-
-  std::optional<Error> read_number(const toml::table& t, std::string_view key, bool positive, double& out) const {
-    const toml::node* n = t.get(key);
-    if (!n) return std::nullopt;
-    const char* expected = positive ? "expected a positive number" : "expected a non-negative number";
-    double v = 0;
-    if (auto i = n->as_integer()) {
-      v = static_cast<double>(i->get());
-    } else if (auto f = n->as_floating_point()) {
-      v = f->get();
-    } else {
-      return at(key, std::string(expected) + ", got " + describe(*n));
-    }
-    if (!std::isfinite(v) || v < 0 || (positive && v == 0)) return at(key, std::string(expected) + ", got " + describe(*n));
-    out = v;
-    return std::nullopt;
+  if (t.get("weights")) {
+    if (auto err = r.read(t, "weights", text)) return *err;
+    auto d = parse_dtype(text, r.prefix("weights"));
+    if (!d) return d.error();
+    e.weights = *d;
   }
-
-  std::string_view origin_;
-  std::string where_;
-};
+  if (t.get("software")) {
+    if (auto err = r.read(t, "software", text)) return *err;
+    auto sw = parse_software(text, r.prefix("software"));
+    if (!sw) return sw.error();
+    e.software = *sw;
+  }
+  if (auto err = r.read(t, "profile", e.profile_path)) return *err;
+  if (auto err = r.read(t, "flash_attention", e.flash_attention)) return *err;
+  if (auto err = r.read(t, "provider", e.provider)) return *err;
+  if (auto err = r.read(t, "pricing", e.pricing)) return *err;
+  if (e.pricing.empty()) return r.at("pricing", "expected on-demand, spot, reserved-1y or reserved-3y, got ''");
+  if (auto err = r.read(t, "usd_per_device_hour", Sign::kPositive, e.usd_per_device_hour)) return *err;
+  if (auto err = r.read(t, "watts", Sign::kPositive, e.watts)) return *err;
+  if (auto err = r.read(t, "pue", Sign::kPositive, e.pue)) return *err;
+  if (e.pue < 1) return r.at("pue", fmt::format("expected a number >= 1, got {}", e.pue));
+  if (auto err = r.read(t, "carbon_g_per_kwh", Sign::kNonNegative, e.carbon_g_per_kwh)) return *err;
+  return e;
+}
 
 }  // namespace
 
@@ -163,28 +106,23 @@ Result<Environment> EnvironmentSet::find(std::string_view name) const {
 }
 
 Result<EnvironmentSet> parse_environments(std::string_view toml_text, std::string_view origin) {
-  toml::table root;
-  try {
-    root = toml::parse(toml_text, origin);
-  } catch (const toml::parse_error& e) {
-    return bad_input(fmt::format("{}:{}:{}: {}", origin, e.source().begin.line, e.source().begin.column,
-                                 e.description()));
-  }
+  auto parsed = parse_toml(toml_text, origin);
+  if (!parsed) return parsed.error();
+  const toml::table& root = *parsed;
+  TomlReader r(origin);
   EnvironmentSet set;
   set.origin = std::string(origin);
   for (const auto& [key, node] : root) {
-    if (key.str() != "env") {
-      return bad_input(fmt::format("{}: unknown table '{}', expected [env.NAME] tables", origin, key.str()));
-    }
+    if (key.str() != "env") return r.at("", fmt::format("unknown table '{}', expected [env.NAME] tables", key.str()));
   }
   const toml::node* envs = root.get("env");
-  if (!envs) return bad_input(fmt::format("{}: no [env.NAME] tables", origin));
-  if (!envs->is_table()) return bad_input(fmt::format("{}: env: expected [env.NAME] tables, got {}", origin, describe(*envs)));
+  if (!envs) return r.at("", "no [env.NAME] tables");
+  if (!envs->is_table()) return r.expected("env", "[env.NAME] tables", *envs);
   for (const auto& [key, node] : *envs->as_table()) {
     std::string name(key.str());
-    std::string where = "env." + name;
-    if (!node.is_table()) return bad_input(fmt::format("{}: {}: expected a table, got {}", origin, where, describe(node)));
-    auto e = EnvReader(origin, where).read(*node.as_table(), name);
+    TomlReader env = r.nested("env").nested(name);
+    if (!node.is_table()) return env.expected("", "a table", node);
+    auto e = read_environment(*node.as_table(), name, env);
     if (!e) return e.error();
     set.envs.push_back(std::move(*e));
   }
