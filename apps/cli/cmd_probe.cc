@@ -192,7 +192,6 @@ int run_probe(const ProbeArgs& a) {
                                 format_bytes(cpu->cpu.bytes_llc),
                                 cpu->cpu.llc_from_sysfs ? "" : " (assumed: sysfs does not say)",
                                 format_bytes(cpu->bytes_buffer)));
-  if (!cpu->have_blas) c.notes.push_back("built without OpenBLAS: no CPU GEMM figures");
   c.notes.insert(c.notes.end(), cpu->notes.begin(), cpu->notes.end());
   devices.push_back(std::move(c));
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include "flopscope/probe/cuda_probe.h"
 
 namespace flopscope::probe {
@@ -56,6 +58,20 @@ TEST(CudaProbe, SweepsSquareAndLlmShapes) {
   ASSERT_EQ(full.size(), 5u + 24u);
   EXPECT_EQ(full[5], (std::array<int64_t, 3>{1, 4096, 4096}));
   EXPECT_EQ(full.back(), (std::array<int64_t, 3>{8192, 128256, 4096}));
+}
+
+// The module is looked up once per process: this is the only test here that runs the CUDA
+// probe, and it points the lookup at a file that does not exist, so no GPU is measured.
+TEST(CudaProbe, MissingModuleSaysNoDeviceAndWhere) {
+  if (!cuda_probe_built()) GTEST_SKIP() << "built without CUDA: there is no module to look for";
+  ASSERT_EQ(setenv("FLOPSCOPE_CUDA_PROBE_MODULE", "/nonexistent/libflopscope_cuda_probe.so", 1), 0);
+  auto r = run_cuda_probe({});
+  unsetenv("FLOPSCOPE_CUDA_PROBE_MODULE");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ErrorKind::kNotFound);
+  EXPECT_EQ(r.error().message,
+            "no CUDA device found (the CUDA probe module libflopscope_cuda_probe.so is missing; "
+            "looked in /nonexistent/libflopscope_cuda_probe.so)");
 }
 
 TEST(CudaProbe, WithoutCudaBuildSaysNoDevice) {

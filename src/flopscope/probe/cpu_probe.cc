@@ -16,7 +16,8 @@
 #include "flopscope/probe/stats.h"
 
 #ifdef FLOPSCOPE_HAVE_CBLAS
-#include <cblas.h>
+#include <cblas.h>  // declarations only: the library is opened at run time (Cblas below)
+#include <dlfcn.h>
 #endif
 
 namespace flopscope::probe {
@@ -92,6 +93,44 @@ Buffer allocate_buffer(size_t count) {
 }
 
 #ifdef FLOPSCOPE_HAVE_CBLAS
+// OpenBLAS is opened when the CPU probe runs rather than linked: loading it starts its
+// thread pool, which cost every command tens of milliseconds and a few MB (issue 12).
+struct Cblas {
+  decltype(&cblas_sgemm) sgemm = nullptr;
+  decltype(&cblas_dgemm) dgemm = nullptr;
+  decltype(&openblas_set_num_threads) set_num_threads = nullptr;
+  std::string error;  // why it could not be loaded
+};
+
+// The runtime soname first (what an installed libopenblas0 provides), then the library
+// this build was configured with. Opened once, never closed.
+const Cblas& cblas() {
+  static const Cblas api = [] {
+    Cblas c;
+    void* handle = nullptr;
+    for (const char* name : {"libopenblas.so.0", FLOPSCOPE_OPENBLAS_LIBRARY}) {
+      handle = dlopen(name, RTLD_NOW | RTLD_LOCAL);
+      if (handle) break;
+      const char* why = dlerror();
+      c.error = why ? why : name;
+    }
+    if (!handle) return c;
+    auto sgemm = reinterpret_cast<decltype(&cblas_sgemm)>(dlsym(handle, "cblas_sgemm"));
+    auto dgemm = reinterpret_cast<decltype(&cblas_dgemm)>(dlsym(handle, "cblas_dgemm"));
+    auto threads = reinterpret_cast<decltype(&openblas_set_num_threads)>(dlsym(handle, "openblas_set_num_threads"));
+    if (!sgemm || !dgemm || !threads) {
+      c.error = "the library lacks cblas_sgemm, cblas_dgemm or openblas_set_num_threads";
+      return c;
+    }
+    c.sgemm = sgemm;
+    c.dgemm = dgemm;
+    c.set_num_threads = threads;
+    c.error.clear();
+    return c;
+  }();
+  return api;
+}
+
 template <typename T>
 GemmSample time_gemm(int64_t n, const CpuProbeOptions& o) {
   size_t count = static_cast<size_t>(n) * static_cast<size_t>(n);
@@ -101,10 +140,10 @@ GemmSample time_gemm(int64_t n, const CpuProbeOptions& o) {
   int ni = static_cast<int>(n);
   auto run = [&] {
     if constexpr (std::is_same_v<T, float>) {
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, ni, ni, ni, 1.0f, a.data(), ni, b.data(), ni, 0.0f,
+      cblas().sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, ni, ni, ni, 1.0f, a.data(), ni, b.data(), ni, 0.0f,
                   c.data(), ni);
     } else {
-      cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, ni, ni, ni, 1.0, a.data(), ni, b.data(), ni, 0.0,
+      cblas().dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, ni, ni, ni, 1.0, a.data(), ni, b.data(), ni, 0.0,
                   c.data(), ni);
     }
   };
@@ -161,14 +200,17 @@ Result<CpuProbeResult> run_cpu_probe(const CpuProbeOptions& o) {
   p.compute_units = r.threads;
   p.bytes_l2 = r.cpu.bytes_llc;
 
-#ifdef FLOPSCOPE_HAVE_CBLAS
-  r.have_blas = true;
-  openblas_set_num_threads(threads);
+#ifndef FLOPSCOPE_HAVE_CBLAS
+  r.notes.push_back("built without OpenBLAS: no CPU GEMM figures");
+#else
+  if (!cblas().sgemm) r.notes.push_back(fmt::format("OpenBLAS could not be loaded ({}): no CPU GEMM figures", cblas().error));
+  r.have_blas = cblas().sgemm != nullptr;
+  if (r.have_blas) cblas().set_num_threads(threads);
   using Clock = std::chrono::steady_clock;
   auto gemm_start = Clock::now();
   double flops_last[2] = {0, 0};  // fp32, fp64: the previous size's throughput
   for (int64_t n : o.gemm_sizes) {
-    if (n <= 0) continue;
+    if (n <= 0 || !r.have_blas) continue;
     for (int precision = 0; precision < (o.gemm_fp64 ? 2 : 1); ++precision) {
       const char* name = precision == 0 ? "sgemm" : "dgemm";
       double spent = std::chrono::duration<double>(Clock::now() - gemm_start).count();

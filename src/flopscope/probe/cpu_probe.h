@@ -45,7 +45,7 @@ struct CpuProbeResult {
   CpuInfo cpu;
   double bytes_buffer = 0;     ///< the bandwidth buffer size used
   int64_t threads = 0;         ///< threads used for bandwidth and BLAS
-  bool have_blas = false;      ///< false: built without OpenBLAS, no GEMM figures
+  bool have_blas = false;      ///< false: no GEMM figures (built without OpenBLAS, or it failed to load; notes say which)
   std::vector<std::string> notes;  ///< what was skipped and why
 };
 
