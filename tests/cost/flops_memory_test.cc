@@ -12,10 +12,16 @@
 namespace flopscope {
 namespace {
 
+// ASSERT_* needs a function returning void: the lambda stops at a failed Result instead of
+// dereferencing it (issue 12); the test has recorded the failure when an empty spec returns.
 TransformerSpec load(const char* name) {
-  auto s = load_model(name);
-  EXPECT_TRUE(s.ok()) << (s.ok() ? "" : s.error().message);
-  return *s;
+  TransformerSpec out;
+  [&] {
+    auto s = load_model(name);
+    ASSERT_TRUE(s.ok()) << name << ": " << s.error().message;
+    out = std::move(*s);
+  }();
+  return out;
 }
 
 // A GPT of Korthikanti et al. 2022: MHA, 4h MLP, LayerNorm, learned positions.

@@ -285,14 +285,18 @@ TEST(GgufCorrupt, DuplicateTensorName) {
   EXPECT_EQ(parse_error(w.bytes()), "t.gguf: tensor 'w': duplicate tensor name");
 }
 
+// A truncated file never reads as a smaller valid one: every strict prefix fails, with a
+// message that names the file, and the whole file reads.
 TEST(GgufCorrupt, EveryPrefixFailsCleanly) {
   auto w = small_file();
   const std::string& bytes = w.bytes();
+  ASSERT_TRUE(parse_gguf(bytes, "t.gguf").ok());
   for (size_t cut = 0; cut < bytes.size(); ++cut) {
     auto f = parse_gguf(std::string_view(bytes).substr(0, cut), "t.gguf");
-    if (!f) {
-      EXPECT_EQ(f.error().message.rfind("t.gguf: ", 0), 0u);
-    }
+    ASSERT_FALSE(f.ok()) << "a prefix of " << cut << " of " << bytes.size() << " bytes parsed";
+    EXPECT_EQ(f.error().kind, ErrorKind::kBadInput) << cut;
+    EXPECT_EQ(f.error().message.rfind("t.gguf: ", 0), 0u) << f.error().message;
+    EXPECT_GT(f.error().message.size(), std::string("t.gguf: ").size()) << cut;
   }
 }
 
@@ -441,15 +445,33 @@ TEST(GgufCorruptFiles, EachFailsWithItsMessage) {
   }
 }
 
+// The seed and the inputs that once crashed or hung fuzz_gguf (tests/fuzz/corpus/gguf):
+// the seed reads into a transformer; every other file reads or fails with a message that
+// names it, and whatever reads converts or fails naming its origin.
 TEST(GgufCorruptFiles, FuzzRegressionsReadOrFailCleanly) {
   const std::string dir = std::string(FLOPSCOPE_TEST_DATA) + "/../fuzz/corpus/gguf";
+  size_t files = 0;
   for (const auto& e : std::filesystem::directory_iterator(dir)) {
-    auto f = read_gguf(e.path().string());
-    if (f) {
-      (void)gguf_to_transformer(*f, "x");
-      (void)gguf_storage(*f);
+    ++files;
+    const std::string path = e.path().string();
+    const bool seed = e.path().filename() == "llama_tiny_v3.gguf";
+    auto f = read_gguf(path);
+    if (!f) {
+      EXPECT_FALSE(seed) << f.error().message;
+      EXPECT_EQ(f.error().kind, ErrorKind::kBadInput) << f.error().message;
+      EXPECT_EQ(f.error().message.rfind(path + ": ", 0), 0u) << f.error().message;
+      continue;
+    }
+    auto spec = gguf_to_transformer(*f, "x.gguf");
+    if (seed) {
+      ASSERT_TRUE(spec.ok()) << spec.error().message;
+      EXPECT_GT(spec->num_layers, 0);
+      EXPECT_GT(gguf_storage(*f).bytes, 0u);
+    } else if (!spec) {
+      EXPECT_EQ(spec.error().message.rfind("x.gguf: ", 0), 0u) << spec.error().message;
     }
   }
+  EXPECT_GE(files, 3u);
 }
 
 TEST(GgufFile, MissingFileIsNotFound) {

@@ -9,15 +9,41 @@
 namespace flopscope {
 namespace {
 
-const Hardware& hw(const char* id) { return **HardwareCatalog::builtin().find(id); }
+// A catalog entry; an unknown id fails the test and yields an empty Hardware.
+const Hardware& hw(const char* id) {
+  static const Hardware kNone;
+  auto h = HardwareCatalog::builtin().find(id);
+  if (!h) {
+    ADD_FAILURE() << h.error().message;
+    return kNone;
+  }
+  return **h;
+}
 
+TransformerSpec spec_of(const char* model) {
+  TransformerSpec out;
+  [&] {
+    auto s = load_model(model);
+    ASSERT_TRUE(s.ok()) << model << ": " << s.error().message;
+    out = std::move(*s);
+  }();
+  return out;
+}
+
+// ASSERT_* needs a function returning void: the lambda stops at the first failed Result, so
+// nothing dereferences one (issue 12), and `run` returns an empty Prediction after a
+// failure the test already records.
 Prediction run(const char* model, Workload w, const char* hardware = "h100-sxm") {
-  auto spec = load_model(model);
-  EXPECT_TRUE(spec.ok());
-  TimingEngine engine(hw(hardware), nullptr, default_software(w.phase));
-  auto p = predict(*spec, w, hw(hardware), engine);
-  EXPECT_TRUE(p.ok()) << (p.ok() ? "" : p.error().message);
-  return *p;
+  Prediction out;
+  [&] {
+    TransformerSpec spec = spec_of(model);
+    if (::testing::Test::HasFatalFailure()) return;
+    TimingEngine engine(hw(hardware), nullptr, default_software(w.phase));
+    auto p = predict(spec, w, hw(hardware), engine);
+    ASSERT_TRUE(p.ok()) << p.error().message;
+    out = std::move(*p);
+  }();
+  return out;
 }
 
 Workload decode(int64_t batch, int64_t context) {
@@ -31,7 +57,7 @@ Workload decode(int64_t batch, int64_t context) {
 TEST(Predict, DecodeAtBatchOneIsBoundByReadingTheWeights) {
   Prediction p = run("llama-3.1-8b", decode(1, 1024));
   const Hardware& h = hw("h100-sxm");
-  double floor = weight_bytes(*load_model("llama-3.1-8b"), DType::kBF16) / h.bytes_per_second_memory;
+  double floor = weight_bytes(spec_of("llama-3.1-8b"), DType::kBF16) / h.bytes_per_second_memory;
   EXPECT_GT(p.seconds, floor);         // never faster than the datasheet bandwidth allows
   EXPECT_LT(p.seconds, 1.5 * floor);   // and dominated by it
   double memory = p.timing.seconds_by_bound[static_cast<size_t>(Bound::kMemory)];
@@ -135,7 +161,7 @@ namespace {
 
 TEST(Predict, DecodeOnAnEncoderIsRefused) {
   auto spec = load_model("bert-base-uncased");
-  const Hardware& h = **HardwareCatalog::builtin().find("h100-sxm");
+  const Hardware& h = hw("h100-sxm");
   TimingEngine engine(h, nullptr, Software::kGraphs);
   Workload w;
   w.phase = Phase::kDecode;

@@ -3,8 +3,8 @@
 //   seconds on one device = C / (peak_bf16 * MFU),   cost = device-hours * $/device-hour
 //
 // MFU (model FLOPs utilisation, PaLM convention: 6 N D model FLOPs, no recomputation) comes
-// from the user or from default_mfu(), the single place where the timing engine's prediction
-// for a model of that size on that hardware is to be wired in.
+// from the user or from default_mfu(), which asks the timing engine (perf/predict.h) for a
+// model of that size on that hardware.
 #pragma once
 
 #include <string>
@@ -14,12 +14,13 @@
 
 namespace flopscope {
 
-/// MFU to assume for training a dense model of `params` on `hw` when the user gives none.
-///
-/// Today a documented constant, 0.40: Meta reports 38-43% BF16 MFU for Llama 3 405B
-/// pre-training on up to 16k H100s ("The Llama 3 Herd of Models", 2024, Table 4).
-// TODO(lead): replace the constant with the perf stage's prediction (predict a training
-// step of a transformer of `params` on `hw`, take model_flops / (time * peak)).
+/// MFU to assume for training a dense model of `params` on `hw` when the user gives none:
+/// the timing engine's prediction for one training micro-batch (4 x 4096 tokens, bf16 or
+/// fp16, eager, flash attention, no recomputation, no communication) of a Llama-shaped
+/// model of that size, so it varies with the model size and the hardware. Only when the
+/// hardware has no 16-bit compute or the engine cannot predict is it the constant 0.40
+/// (Llama 3 405B reached 38-43% BF16 MFU on H100: "The Llama 3 Herd of Models", 2024,
+/// Table 4).
 double default_mfu(const Hardware& hw, double params);
 
 /// Where default_mfu's number comes from, for output ("MFU 40% (default: ...)").
