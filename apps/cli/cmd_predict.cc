@@ -39,6 +39,7 @@ nlohmann::json timing_json(const OpTiming& t, double flops, double bytes, const 
           {"seconds_compute", t.seconds_compute},
           {"seconds_memory", t.seconds_memory},
           {"seconds_overhead", t.seconds_overhead},
+          {"seconds_host", t.seconds_host},
           {"bytes", bytes},
           {"fraction_of_peak", peak_fraction(flops, t.seconds, peak)},
           {"hardware", s.hardware->id},
@@ -196,6 +197,7 @@ int run_attention(const AttentionOptions& o) {
     t.seconds_compute += tb.seconds_compute;
     t.seconds_memory += tb.seconds_memory;
     t.seconds_overhead += tb.seconds_overhead;
+    t.seconds_host += tb.seconds_host;
     t.bound = tb.seconds >= tf.seconds ? tb.bound : tf.bound;
   }
   if (o.common.json) {

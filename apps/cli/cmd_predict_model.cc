@@ -26,6 +26,7 @@ struct ModelOptions {
   std::string precision = "mixed";
   std::string optimizer = "adamw";
   bool no_flash = false;
+  std::string modules;  // empty: default_modules(phase)
   int64_t top = 10;
 };
 
@@ -82,6 +83,12 @@ int run(const ModelOptions& o) {
   if (o.optimizer != "adamw") return report_error(bad_input("--optimizer: expected adamw, got '" + o.optimizer + "'"));
   w.mixed_precision = o.precision == "mixed";
   w.flash_attention = !o.no_flash;
+  w.modules = default_modules(o.phase);
+  if (!o.modules.empty()) {
+    auto m = parse_modules(o.modules);
+    if (!m) return report_error(m.error());
+    w.modules = *m;
+  }
 
   auto spec = load_model_arg(o.model);
   if (!spec) return report_error(spec.error());
@@ -109,7 +116,11 @@ int run(const ModelOptions& o) {
                         {"seconds_overhead_bound_ops", p->timing.seconds_by_bound[static_cast<size_t>(Bound::kOverhead)]},
                         {"mfu", p->mfu},
                         {"hfu", p->hfu},
-                        {"bytes_peak_memory", p->memory.bytes_total},
+                        {"bytes_peak_memory", p->memory.bytes_peak_allocated},
+                        {"bytes_peak_memory_with_runtime", p->memory.bytes_total},
+                        {"modules", modules_name(w.modules)},
+                        {"seconds_gpu", p->timing.seconds_gpu},
+                        {"seconds_host", p->timing.seconds_host},
                         {"fits", p->fits},
                         {"top_ops", rows_json(top)},
                         {"conventions", conventions_json()}};
@@ -167,6 +178,10 @@ void add_model(CLI::App& sub, ModelOptions& o, const char* software_default) {
   sub.add_option("--weights", o.weights, "Weight dtype if it differs (int4, int8, fp8: quantized serving)");
   sub.add_option("--kv-dtype", o.kv_dtype, "KV-cache dtype (default bf16; fp8 with --dtype fp8)");
   sub.add_flag("--no-flash", o.no_flash, "Unfused attention (scores written to memory)");
+  sub.add_option("--modules", o.modules,
+                 "How norms, rotary and the loss are written: fused (serving engines: one kernel each), pytorch "
+                 "(plain PyTorch: composite fp32 F.rms_norm, fused projections) or transformers (Hugging Face modules "
+                 "op by op). Default: transformers for train, pytorch otherwise");
   sub.add_option("--top", o.top, "Ops to list")->capture_default_str();
 }
 

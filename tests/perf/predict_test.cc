@@ -185,3 +185,68 @@ TEST(Predict, AbsurdSizesAreRejectedBeforeAnyArithmetic) {
 
 }  // namespace
 }  // namespace flopscope
+
+namespace flopscope {
+namespace {
+
+Workload train_step(int64_t batch, int64_t seq, Modules modules) {
+  Workload w;
+  w.phase = Phase::kTrainStep;
+  w.batch = batch;
+  w.seq = seq;
+  w.mixed_precision = false;
+  w.modules = modules;
+  return w;
+}
+
+TEST(PredictModules, TransformersModulesMoveMoreBytesThanFusedKernels) {
+  // LlamaRMSNorm upcasts to fp32 in 8 kernels (36 bytes per element against 4 fused) and
+  // rotate_half rotary takes 10: the same FLOPs, more bytes, more kernels, more time.
+  Prediction hf = run("llama-3.2-1b", train_step(4, 2048, Modules::kTransformers));
+  Prediction fused = run("llama-3.2-1b", train_step(4, 2048, Modules::kFused));
+  EXPECT_DOUBLE_EQ(hf.flops.model_flops, fused.flops.model_flops);
+  EXPECT_GT(hf.timing.bytes, 1.2 * fused.timing.bytes);
+  EXPECT_GT(hf.timing.kernels, fused.timing.kernels + 16 * 10);
+  EXPECT_GT(hf.seconds, fused.seconds);
+  // transformers also keeps more for the backward: fp32 norm inputs, act(gate), fp32 logits.
+  EXPECT_GT(hf.memory.bytes_peak_allocated, fused.memory.bytes_peak_allocated);
+}
+
+TEST(PredictModules, PureBf16PeakIsStatesPlusActivationsAtTheStartOfBackward) {
+  // Pure bf16 AdamW: weights 2 + m, v 4 bytes per parameter live throughout; gradients (2)
+  // only grow while activations are freed, so they do not add to the activation peak.
+  Prediction p = run("llama-3.2-1b", train_step(2, 2048, Modules::kTransformers));
+  const MemoryReport& m = p.memory;
+  double params = m.bytes_weights / 2;
+  EXPECT_DOUBLE_EQ(m.bytes_optimizer, 4 * params);
+  EXPECT_DOUBLE_EQ(m.bytes_peak_allocated, m.bytes_weights + m.bytes_optimizer + m.bytes_activations + m.bytes_logits);
+  // Logits: 16-bit logits, fp32 log-softmax output, NLL gradient and its input gradient.
+  EXPECT_DOUBLE_EQ(m.bytes_logits, 2.0 * 2048 * 128256 * 14);
+  EXPECT_DOUBLE_EQ(m.bytes_total, m.bytes_peak_allocated + m.bytes_runtime_overhead);
+}
+
+TEST(PredictModules, Fp8WeightsQuantizeActivationsAndKeepTheHeadIn16Bits) {
+  Workload w = decode(1, 512);
+  w.weight_dtype = DType::kFP8;
+  Prediction p = run("llama-3.1-8b", w);
+  int quantize = 0;
+  for (const Op& op : p.ops) {
+    if (op.type == "quantize") ++quantize;
+    if (op.name == "lm_head") {
+      EXPECT_EQ(op.dtype, DType::kBF16);
+    }
+    if (op.name == "layers.mlp.gate_up_proj") {
+      EXPECT_EQ(op.dtype, DType::kFP8);
+      EXPECT_EQ(op.weight_dtype, DType::kFP8);
+    }
+  }
+  EXPECT_EQ(quantize, 4);  // qkv, o, gate_up, down
+  // Half the weight bytes, but fp8 GEMMs stream a smaller fraction of the bandwidth and pay
+  // two quantization kernels per linear: well under the 2x a byte count promises.
+  Prediction bf16 = run("llama-3.1-8b", decode(1, 512));
+  EXPECT_LT(bf16.seconds / p.seconds, 1.75);
+  EXPECT_GT(bf16.seconds / p.seconds, 1.1);
+}
+
+}  // namespace
+}  // namespace flopscope

@@ -12,11 +12,22 @@ namespace flopscope {
 
 namespace {
 
-// Kernel launches of common ops when run op by op in PyTorch eager with transformers'
-// modules: LlamaRMSNorm is to(fp32), pow, mean, add, rsqrt, mul, to, mul (8); rotate_half
-// rotary is 2 x (mul, slice, neg, cat, mul, add) (12); nn.LayerNorm is one fused kernel.
-constexpr int64_t kEagerRmsNormKernels = 8;
-constexpr int64_t kEagerRotaryKernels = 12;
+// Kernels and memory passes of the small layers as transformers' modules run them op by op
+// (Modules::kTransformers). LlamaRMSNorm: to(fp32) r2 w4, pow r4 w4, mean r4, add + rsqrt
+// (per row), mul r4 w4, to(bf16) r4 w2, weight * x r2 w2: 8 kernels, 20 B read and 16 B
+// written per element of a 16-bit input. rotate_half rotary on one tensor: x*cos r1 w1,
+// neg(x2) r.5 w.5, cat r1 w1, *sin r1 w1, add r2 w1 (in tensor passes): 5 kernels, 5.5
+// passes read and 4.5 written. F.rms_norm is the same composite (Modules::kPyTorch); serving
+// engines fuse each into one kernel (Modules::kFused). nn.LayerNorm is one kernel anywhere.
+constexpr int64_t kHfRmsNormKernels = 8;
+constexpr double kHfRmsNormBytesRead = 20, kHfRmsNormBytesWritten = 16;  // per element, 16-bit input
+// Its autograd backward: weight-mul backward r8 w4 (incl. the weight-gradient reduction),
+// cast back r2 w4, the rsqrt-mul backward r16 w8, pow/mean backward r8 w4, the two-path
+// gradient sum r8 w4, cast to 16 bits r4 w2: ~12 kernels, 46 B read and 26 written.
+constexpr int64_t kHfRmsNormBackwardKernels = 12;
+constexpr double kHfRmsNormBackwardRead = 46, kHfRmsNormBackwardWritten = 26;
+constexpr int64_t kHfRotaryKernelsPerTensor = 5;
+constexpr double kHfRotaryPassesRead = 5.5, kHfRotaryPassesWritten = 4.5;
 
 // Compute dtype of a GEMM whose weights are stored as `weight`: fp8 and int8 weights run
 // W8A8 kernels; int4 weights are dequantized in the kernel and multiply in 16 bits (W4A16).
@@ -55,24 +66,41 @@ class Lowering {
     return ops_.back();
   }
 
-  // y[T, out] = x[T, in] @ W[in, out], W stored as the weight dtype.
+  // y[T, out] = x[T, in] @ W[in, out], W stored as the weight dtype (16-bit when not
+  // `quantized`: the LM head and pooler stay 16-bit, as memory.h counts them).
   void linear(const std::string& name, const std::string& component, int64_t m, int64_t out, int64_t in,
-              int64_t count, int64_t kernels = 1, int64_t batch = 1) {
-    DType compute = gemm_compute_dtype(act_, w_.weight_dtype);
-    Op op = make_gemm(name, m, out, in, compute, batch, count);
+              int64_t count, int64_t kernels = 1, int64_t batch = 1, bool quantized = true) {
+    DType weight = quantized ? w_.weight_dtype : act_;
+    DType compute = gemm_compute_dtype(act_, weight);
     double dm = static_cast<double>(m), dn = static_cast<double>(out), dk = static_cast<double>(in);
     double db = static_cast<double>(batch);
-    op.bytes_read = (dm * dk * width_bytes(act_) + dk * dn * weight_bytes_per_element()) * db;
+    if (compute != act_) {
+      // W8A8: the activation is quantized first (dynamic per-tensor scale: an amax reduction
+      // and a scaled cast, two kernels reading the 16-bit input).
+      Op q = make_elementwise(OpKind::kElementwise, name + ".quantize_input", "quantize", dm * dk * db, 3, 2, 0, act_,
+                              count);
+      q.bytes_written = dm * dk * db * width_bytes(compute);
+      q.kernels = 2 * kernels;
+      push(std::move(q), component);
+    }
+    Op op = make_gemm(name, m, out, in, compute, batch, count);
+    op.weight_dtype = weight;
+    op.bytes_read = (dm * dk * width_bytes(compute) + dk * dn * weight_bytes_per_element(weight)) * db;
     op.bytes_written = dm * dn * width_bytes(act_) * db;
     op.kernels = kernels;
     push(std::move(op), component);
   }
 
   // Storage bytes of one weight element, int4 with one fp16 scale per group of 128.
-  double weight_bytes_per_element() const {
-    if (w_.weight_dtype == DType::kINT4) return 0.5 + 2.0 / 128.0;
-    return width_bytes(w_.weight_dtype);
+  double weight_bytes_per_element(DType weight) const {
+    if (weight == DType::kINT4) return 0.5 + 2.0 / 128.0;
+    return width_bytes(weight);
   }
+  double weight_bytes_per_element() const { return weight_bytes_per_element(w_.weight_dtype); }
+
+  bool hf() const { return w_.modules == Modules::kTransformers; }
+  // RMSNorm as several fp32 kernels (transformers' module, and F.rms_norm's composite).
+  bool composite_norm() const { return w_.modules != Modules::kFused; }
 
   void elementwise(OpKind kind, const std::string& name, const std::string& type, const std::string& component,
                    double elements, double flops_per_element, int inputs, int outputs, int64_t count,
@@ -84,8 +112,14 @@ class Lowering {
 
   void norm(const std::string& name, double elements, int64_t count) {
     bool rms = s_.norm == NormKind::kRmsNorm;
-    elementwise(OpKind::kNorm, name, rms ? "rmsnorm" : "layernorm", "norm", elements, rms ? 4 : 7, 1, 1, count,
-                rms ? kEagerRmsNormKernels : 1);
+    elementwise(OpKind::kNorm, name, rms ? "rmsnorm" : "layernorm", "norm", elements, rms ? 4 : 7, 1, 1, count, 1);
+    if (rms && composite_norm()) {
+      Op& op = ops_.back();
+      double scale = width_bytes(act_) / 2.0;  // the figures are for a 16-bit input
+      op.bytes_read = elements * kHfRmsNormBytesRead * scale;
+      op.bytes_written = elements * kHfRmsNormBytesWritten * scale;
+      op.kernels = kHfRmsNormKernels;
+    }
   }
 
   void embedding() {
@@ -158,7 +192,9 @@ class Lowering {
       }
       rotary(p, static_cast<double>(tokens_ * (s_.num_heads + 1) * m.qk_rope_head_dim), count);
     } else {
-      bool fused_qkv = s_.model_type == "gpt2" || s_.model_type == "gpt_neox" || s_.model_type == "phi3";
+      // transformers keeps q, k and v as three projections for most models; fused modules
+      // (serving engines, a compact decoder) concatenate them into one GEMM.
+      bool fused_qkv = !hf() || s_.model_type == "gpt2" || s_.model_type == "gpt_neox" || s_.model_type == "phi3";
       linear(p + ".attn.qkv_proj", "attn.qkv", tokens_, s_.q_width() + 2 * s_.kv_width(), h, count, fused_qkv ? 1 : 3);
       if (s_.q_norm_size > 0) {
         norm(p + ".attn.q_norm", static_cast<double>(tokens_ * s_.q_width()), count);
@@ -170,9 +206,11 @@ class Lowering {
       kv_elems_per_token = static_cast<double>(2 * s_.kv_width());
     }
     if (w_.phase != Phase::kForward && w_.phase != Phase::kTrainStep) {
-      // Writing this step's keys and values into the cache.
+      // Writing this step's keys and values into the cache: a copy each (read, write).
       Op op = make_elementwise(OpKind::kDataMovement, p + ".attn.kv_cache_write", "copy",
                                static_cast<double>(tokens_) * kv_elems_per_token, 0, 0, 1, w_.kv_dtype, count);
+      op.bytes_read = static_cast<double>(tokens_) * kv_elems_per_token * width_bytes(act_);
+      op.kernels = s_.attention == AttentionKind::kMla ? 1 : 2;
       push(std::move(op), "attn.core");
     }
     Op core = make_attention(p + ".attn.core", a, act_, false, count);
@@ -190,6 +228,13 @@ class Lowering {
       core.kernels = 5;
     }
     push(std::move(core), "attn.core");
+    if (!decode) {
+      // The kernel writes O as [batch, heads, seq, d]; o_proj wants [batch, seq, heads * d]:
+      // transpose(1, 2).reshape copies it (a view when one token per sequence).
+      double out_elems = static_cast<double>(tokens_ * s_.num_heads) *
+                         static_cast<double>(s_.attention == AttentionKind::kMla ? s_.mla.v_head_dim : s_.head_dim);
+      elementwise(OpKind::kDataMovement, p + ".attn.output_transpose", "copy", "attn.core", out_elems, 0, 1, 1, count);
+    }
     if (s_.attention == AttentionKind::kMla) {
       if (decode) {
         linear(p + ".attn.v_absorb", "attn.out", tokens_, s_.mla.v_head_dim, s_.mla.kv_lora_rank, count, 1, s_.num_heads);
@@ -201,8 +246,13 @@ class Lowering {
   }
 
   void rotary(const std::string& p, double elements, int64_t count) {
-    elementwise(OpKind::kElementwise, p + ".attn.rotary", "rope", "rotary", elements, 3, 1, 1, count,
-                kEagerRotaryKernels);
+    elementwise(OpKind::kElementwise, p + ".attn.rotary", "rope", "rotary", elements, 3, 1, 1, count, 1);
+    if (hf()) {
+      Op& op = ops_.back();
+      op.bytes_read = elements * kHfRotaryPassesRead * width_bytes(act_);
+      op.bytes_written = elements * kHfRotaryPassesWritten * width_bytes(act_);
+      op.kernels = 2 * kHfRotaryKernelsPerTensor;  // queries and keys
+    }
   }
 
   void mlp_block(const std::string& name, const std::string& component, int64_t rows, int64_t inter, int64_t count,
@@ -210,9 +260,18 @@ class Lowering {
     const int64_t h = s_.hidden_size;
     double act_elems = static_cast<double>(rows * inter * batch);
     if (s_.mlp == MlpKind::kGated) {
-      linear(name + ".gate_up_proj", component, rows, 2 * inter, h, count, 2, batch);
-      elementwise(OpKind::kElementwise, name + ".act_mul", s_.activation + "_mul", component, act_elems, 5, 2, 1,
+      linear(name + ".gate_up_proj", component, rows, 2 * inter, h, count, hf() ? 2 : 1, batch);
+      // act(gate) * up unfused: the activation reads gate and writes its result, the product
+      // reads both and writes (3 passes read, 2 written, 2 kernels).
+      elementwise(OpKind::kElementwise, name + ".act_mul", s_.activation + "_mul", component, act_elems, 5, 3, 2,
                   count, 2);
+      if (w_.modules == Modules::kFused) {
+        // One fused kernel (silu_and_mul): reads gate and up, writes the product.
+        Op& op = ops_.back();
+        op.bytes_read = 2 * act_elems * width_bytes(act_);
+        op.bytes_written = act_elems * width_bytes(act_);
+        op.kernels = 1;
+      }
     } else {
       linear(name + ".up_proj", component, rows, inter, h, count, 1, batch);
       elementwise(OpKind::kElementwise, name + ".act", s_.activation, component, act_elems, 8, 1, 1, count);
@@ -260,18 +319,23 @@ class Lowering {
     const int64_t h = s_.hidden_size;
     if (s_.final_norm) norm("final_norm", static_cast<double>(tokens_ * h), 1);
     if (s_.pooler) {
-      linear("pooler", "pooler", w_.batch, h, h, 1);
+      linear("pooler", "pooler", w_.batch, h, h, 1, 1, 1, false);
       return;
     }
     if (!s_.causal) return;
     bool every_token = w_.phase == Phase::kForward || w_.phase == Phase::kTrainStep;
     int64_t rows = every_token ? tokens_ : w_.batch;
-    linear("lm_head", "lm_head", rows, s_.vocab_size, h, 1);
+    linear("lm_head", "lm_head", rows, s_.vocab_size, h, 1, 1, 1, false);
     if (w_.phase == Phase::kTrainStep) {
-      // Cross-entropy over fp32 logits: log-softmax and gather, ~5 FLOPs per logit.
-      Op op = make_elementwise(OpKind::kSoftmax, "loss", "cross_entropy", static_cast<double>(rows * s_.vocab_size), 5, 1, 1,
-                               DType::kFP32);
-      op.kernels = 3;
+      // Cross-entropy over fp32 logits: the 16-bit logits are upcast (read 2, write 4 bytes
+      // per logit), log-softmax reads them twice (max and sum passes) and writes fp32, the
+      // NLL gathers one per row (transformers' ForCausalLMLoss; ~5 FLOPs per logit).
+      double logits = static_cast<double>(rows * s_.vocab_size);
+      Op up = make_elementwise(OpKind::kElementwise, "loss.upcast", "cast_fp32", logits, 0, 1, 0, act_);
+      up.bytes_written = logits * 4;
+      push(std::move(up), "loss");
+      Op op = make_elementwise(OpKind::kSoftmax, "loss.log_softmax", "log_softmax", logits, 5, 2, 1, DType::kFP32);
+      op.kernels = 2;  // log_softmax, nll_loss
       push(std::move(op), "loss");
     }
   }
@@ -280,11 +344,26 @@ class Lowering {
     OpList forward = ops_;
     for (const Op& f : forward) {
       if (f.kind == OpKind::kEmbedding) {
-        // Gradient scatter-add into the embedding table.
+        // Gradient scatter-add into the embedding table, which is zeroed first.
         Op b = f;
         b.name += ".backward";
         b.pass = Pass::kBackward;
         b.bytes_read *= 2;
+        b.bytes_written += static_cast<double>(s_.vocab_size) * static_cast<double>(s_.hidden_size) * width_bytes(act_);
+        b.kernels = 2;
+        push(std::move(b), f.component);
+        continue;
+      }
+      if (f.type == "cast_fp32" || f.type == "log_softmax") {
+        // cast back: read fp32, write 16-bit; log-softmax backward: the NLL gradient is a
+        // zeroed fp32 tensor with one entry per row, then read with the saved output.
+        Op b = f;
+        b.name += ".backward";
+        b.pass = Pass::kBackward;
+        double logits = f.type == "cast_fp32" ? f.bytes_read / width_bytes(act_) : f.bytes_written / 4;
+        b.bytes_read = f.type == "cast_fp32" ? logits * 4 : logits * 8;
+        b.bytes_written = f.type == "cast_fp32" ? logits * width_bytes(act_) : logits * 8;
+        b.kernels = f.type == "cast_fp32" ? 1 : 3;
         push(std::move(b), f.component);
         continue;
       }
@@ -309,6 +388,18 @@ class Lowering {
           b->kernels = f.kernels;
           push(std::move(*b), f.component);
         }
+        if (f.kernels > 1) {
+          // Separate projections of one input (q, k, v; gate, up): autograd sums their input
+          // gradients, one add (read 2, write 1) per extra projection.
+          double elems = static_cast<double>(g.m) * static_cast<double>(g.k) * static_cast<double>(g.batch);
+          Op sum = make_elementwise(OpKind::kElementwise, f.name + ".grad_sum", "add", elems, 1, 2, 1, act_, f.count);
+          sum.pass = Pass::kBackward;
+          sum.flops *= static_cast<double>(f.kernels - 1);
+          sum.bytes_read *= static_cast<double>(f.kernels - 1);
+          sum.bytes_written *= static_cast<double>(f.kernels - 1);
+          sum.kernels = f.kernels - 1;
+          push(std::move(sum), f.component);
+        }
       } else if (f.kind == OpKind::kAttention) {
         if (w_.recompute != Recompute::kNone && !w_.flash_attention) {
           Op r = f;
@@ -325,6 +416,12 @@ class Lowering {
         b.pass = Pass::kBackward;
         b.flops *= 2;
         b.bytes_read *= 2;  // input and incoming gradient
+        if (f.kind == OpKind::kNorm && f.kernels == kHfRmsNormKernels) {
+          double elems = f.bytes_read / kHfRmsNormBytesRead;  // 16-bit-equivalent elements
+          b.bytes_read = elems * kHfRmsNormBackwardRead;
+          b.bytes_written = elems * kHfRmsNormBackwardWritten;
+          b.kernels = kHfRmsNormBackwardKernels;
+        }
         push(std::move(b), f.component);
       }
     }

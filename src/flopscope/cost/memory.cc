@@ -57,11 +57,16 @@ double activation_bytes_per_layer(const TransformerSpec& s, int64_t batch, int64
   // not (norm inputs, the inputs of the QKV and first MLP projections) unless sequence
   // parallelism is on.
   double replicated = 0, split = 0;
-  replicated += static_cast<double>(s.norms_per_layer) * e * sb * h;  // norm inputs
+  // Eager unfused code (transformers' modules, plain PyTorch) keeps more than fused kernels.
+  const bool eager = o.modules != Modules::kFused;
+  // Norm inputs; a composite RMSNorm keeps its fp32 upcast (4 B) and the normalized tensor.
+  double norm_bytes = eager && s.norm == NormKind::kRmsNorm ? 4.0 + e : e;
+  replicated += static_cast<double>(s.norms_per_layer) * norm_bytes * sb * h;
   replicated += e * sb * h;                                           // QKV projection input
   split += e * sb * (qw + kvw);                                       // Q, K for Q K^T
   split += e * sb * vw;                                               // V
   split += e * sb * ow;                                               // input to the output projection
+  if (eager) split += e * sb * ow;  // the attention output and its transposed copy both stay
   replicated += mask * sb * h;                                        // attention dropout mask
   if (!o.flash_attention && o.recompute == Recompute::kNone) {
     double a = static_cast<double>(s.num_heads);
@@ -71,7 +76,8 @@ double activation_bytes_per_layer(const TransformerSpec& s, int64_t batch, int64
   }
   replicated += e * sb * h;  // MLP input
   auto mlp_terms = [&](double inter, double rows_factor) {
-    double per = s.mlp == MlpKind::kGated ? 3 * e * inter : 2 * e * inter;  // gate, up, act | act in, act out
+    // gate, up, act (fused kernels) | act in, act out; unfused eager also keeps act(gate).
+    double per = s.mlp == MlpKind::kGated ? (eager ? 4 : 3) * e * inter : 2 * e * inter;
     return per * sb * rows_factor;
   };
   if (moe_layer && s.moe.active()) {
@@ -106,12 +112,21 @@ MemoryReport training_memory(const TransformerSpec& s, int64_t batch, int64_t se
   r.bytes_activations_per_layer = s.num_layers ? kept / static_cast<double>(s.num_layers) : 0;
   // Embedding output and final norm input stay too; the recomputed layer's working set is
   // alive while its backward runs.
-  r.bytes_activations = kept + largest + 2 * kActivationBytes * static_cast<double>(batch * seq * s.hidden_size);
-  // Logits in 16 bits plus their fp32 copy for the loss (cross-entropy upcasts).
-  if (s.causal) r.bytes_logits = static_cast<double>(batch * seq * s.vocab_size) * (2 + 4) / t;
+  // transformers: the final norm keeps its fp32 input and normalized tensor, the LM head its
+  // input (4 + 2 + 2 bytes per element).
+  double outside = o.modules != Modules::kFused && s.norm == NormKind::kRmsNorm ? 8.0 : 2 * kActivationBytes;
+  r.bytes_activations = kept + largest + outside * static_cast<double>(batch * seq * s.hidden_size);
+  // Logits at the start of the backward. transformers: the 16-bit logits (returned), the
+  // saved fp32 log-softmax output, the fp32 NLL gradient and the fp32 log-softmax gradient
+  // being written: 2 + 4 + 4 + 4 bytes per logit. Fused: 16-bit logits and one fp32 copy.
+  double per_logit = o.modules == Modules::kTransformers ? 2 + 4 + 4 + 4 : 2 + 4;
+  if (s.causal) r.bytes_logits = static_cast<double>(batch * seq * s.vocab_size) * per_logit / t;
   r.bytes_runtime_overhead = o.bytes_runtime_overhead;
-  r.bytes_total = r.bytes_weights + r.bytes_gradients + r.bytes_optimizer + r.bytes_activations + r.bytes_logits +
-                  r.bytes_runtime_overhead;
+  // Gradients are set to None between steps: they grow during the backward while the
+  // activations are freed, so the peak is at its start or its end.
+  r.bytes_peak_allocated = r.bytes_weights + r.bytes_optimizer +
+                           std::max(r.bytes_activations + r.bytes_logits, r.bytes_gradients);
+  r.bytes_total = r.bytes_peak_allocated + r.bytes_runtime_overhead;
   return r;
 }
 
@@ -131,7 +146,8 @@ MemoryReport inference_memory(const TransformerSpec& s, int64_t batch, int64_t c
   r.bytes_activations = tokens * width * bytes_per_element(o.activation_dtype) / t;
   if (s.causal) r.bytes_logits = static_cast<double>(batch * s.vocab_size) * 4;  // last-token logits, fp32
   r.bytes_runtime_overhead = o.bytes_runtime_overhead;
-  r.bytes_total = r.bytes_weights + r.bytes_kv_cache + r.bytes_activations + r.bytes_logits + r.bytes_runtime_overhead;
+  r.bytes_peak_allocated = r.bytes_weights + r.bytes_kv_cache + r.bytes_activations + r.bytes_logits;
+  r.bytes_total = r.bytes_peak_allocated + r.bytes_runtime_overhead;
   return r;
 }
 

@@ -42,6 +42,13 @@ struct MemoryOptions {
   bool sequence_parallel = false;
   double bytes_runtime_overhead = 1024.0 * 1024 * 1024;  ///< CUDA context + workspace allowance
   bool dropout = false;  ///< keep 1-byte dropout masks (set from the config when it trains with dropout)
+  /// What eager autograd saves (kPyTorch, kTransformers): a composite RMSNorm keeps its fp32
+  /// upcast input and the normalized 16-bit tensor; act(gate) * up keeps gate, up and
+  /// act(gate); attention keeps its output and the transposed copy o_proj reads.
+  /// kTransformers adds the fp32 logits of its loss; kFused keeps what fused kernels need.
+  /// Default kFused: the tensors Korthikanti et al. count (Megatron's fused kernels); predict
+  /// passes the workload's modules.
+  Modules modules = Modules::kFused;
 };
 
 struct MemoryReport {
@@ -52,9 +59,13 @@ struct MemoryReport {
   double bytes_activations_per_layer = 0;
   double bytes_kv_cache = 0;          ///< infer: for batch x context
   double bytes_kv_cache_per_token = 0;  ///< all layers, one token, full-attention layers
-  double bytes_logits = 0;
+  double bytes_logits = 0;             ///< train: logits and loss tensors alive at the start of backward
   double bytes_runtime_overhead = 0;
-  double bytes_total = 0;
+  /// Peak of allocated tensors (what torch.cuda.max_memory_allocated reports). Train: weights
+  /// and optimizer states throughout, plus the larger of (activations + logits) at the start
+  /// of the backward and the full gradients at its end (gradients set to None between steps).
+  double bytes_peak_allocated = 0;
+  double bytes_total = 0;              ///< bytes_peak_allocated + runtime overhead: what must fit
 };
 
 /// Bytes of the weights at a storage dtype (see header comment for what is quantized).

@@ -18,6 +18,7 @@ Op make_gemm(std::string name, int64_t m, int64_t n, int64_t k, DType dtype, int
   op.name = std::move(name);
   op.type = "gemm";
   op.dtype = dtype;
+  op.weight_dtype = dtype;
   op.gemm = {m, n, k, batch};
   double b = bytes_per_element(dtype);
   double dm = static_cast<double>(m), dn = static_cast<double>(n), dk = static_cast<double>(k);

@@ -64,6 +64,9 @@ struct Op {
   std::string type;     ///< finer type: "MatMul", "rmsnorm", "silu_mul", ...
   Pass pass = Pass::kForward;
   DType dtype = DType::kBF16;  ///< compute dtype
+  /// GEMMs: storage dtype of the streamed weight operand (int4 weights multiply in bf16);
+  /// make_gemm sets it to the compute dtype.
+  DType weight_dtype = DType::kBF16;
   double flops = 0;            ///< per instance
   double bytes_read = 0;       ///< per instance
   double bytes_written = 0;    ///< per instance

@@ -32,6 +32,24 @@ const char* recompute_name(Recompute r) {
   return "?";
 }
 
+Result<Modules> parse_modules(std::string_view text, std::string_view field) {
+  if (text == "fused") return Modules::kFused;
+  if (text == "pytorch") return Modules::kPyTorch;
+  if (text == "transformers" || text == "hf") return Modules::kTransformers;
+  return bad_input(fmt::format("{}: expected fused, pytorch or transformers, got '{}'", field, text));
+}
+
+const char* modules_name(Modules m) {
+  switch (m) {
+    case Modules::kFused: return "fused";
+    case Modules::kPyTorch: return "pytorch";
+    case Modules::kTransformers: return "transformers";
+  }
+  return "?";
+}
+
+Modules default_modules(Phase phase) { return phase == Phase::kTrainStep ? Modules::kTransformers : Modules::kPyTorch; }
+
 Status validate(const Workload& w) {
   if (w.batch <= 0) return bad_input("--batch: expected a positive integer, got " + std::to_string(w.batch));
   if (w.phase != Phase::kDecode && w.seq <= 0) {

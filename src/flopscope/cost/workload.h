@@ -20,6 +20,17 @@ enum class Phase {
 /// Activation recomputation (Korthikanti et al. 2022).
 enum class Recompute { kNone, kSelective, kFull };
 
+/// How the model's small layers are written, which sets their kernels and bytes:
+///  kFused         serving engines (vLLM, SGLang, TensorRT-LLM): one kernel per RMSNorm, rotary
+///                 and act(gate) * up; q/k/v and gate/up as one GEMM each
+///  kPyTorch       a plain PyTorch decoder: q/k/v and gate/up as one GEMM each, rotary one
+///                 kernel, but RMSNorm composite (F.rms_norm upcasts to fp32 in ~8 kernels)
+///                 and act(gate) * up as two kernels
+///  kTransformers  Hugging Face transformers modules run op by op: LlamaRMSNorm in 8 fp32
+///                 kernels, rotate_half rotary in 5 kernels per tensor, q, k, v and gate, up
+///                 as separate GEMMs, the loss upcasting the logits to fp32 (`Trainer` steps)
+enum class Modules { kFused, kPyTorch, kTransformers };
+
 struct Workload {
   Phase phase = Phase::kForward;
   int64_t batch = 1;
@@ -32,6 +43,7 @@ struct Workload {
   bool optimizer_step = true;     ///< train: include the AdamW update
   bool mixed_precision = true;    ///< train: fp32 master weights and Adam states (else all bf16)
   bool flash_attention = true;    ///< fused attention kernels (scores never reach memory)
+  Modules modules = Modules::kPyTorch;  ///< how norms, rotary and the loss are written
 
   int64_t tokens() const { return phase == Phase::kDecode ? batch : batch * seq; }
 };
@@ -39,6 +51,12 @@ struct Workload {
 const char* phase_name(Phase p);
 Result<Recompute> parse_recompute(std::string_view text);
 const char* recompute_name(Recompute r);
+/// "fused", "pytorch" or "transformers" (`field` names the source in errors).
+Result<Modules> parse_modules(std::string_view text, std::string_view field = "--modules");
+const char* modules_name(Modules m);
+/// The modules of a phase when not given: training steps run transformers' modules (the
+/// common fine-tuning path), inference plain PyTorch (the default software is eager).
+Modules default_modules(Phase phase);
 
 /// Checks sizes: positive batch and seq, non-negative context. Errors name the flag.
 Status validate(const Workload& w);

@@ -2,9 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <cstdlib>
 #include <string>
 #include <toml++/toml.h>
 
+#include "flopscope/util/file.h"
 #include "flopscope/util/toml_parse.h"
 
 #include "flopscope/data/embedded.h"
@@ -28,11 +30,28 @@ constexpr Field kFields[] = {
     {"attention_backward", &Efficiency::attention_backward, true},
     {"interconnect_fraction", &Efficiency::interconnect_fraction, true},
     {"seconds_launch", &Efficiency::seconds_launch, false},
-    {"seconds_launch_graphs", &Efficiency::seconds_launch_graphs, false},
+    {"seconds_launch_stream", &Efficiency::seconds_launch_stream, false},
     {"seconds_host_eager", &Efficiency::seconds_host_eager, false},
     {"seconds_host_compiled", &Efficiency::seconds_host_compiled, false},
     {"seconds_collective_step", &Efficiency::seconds_collective_step, false},
     {"k_pipeline_fill", &Efficiency::k_pipeline_fill, false},
+    {"seconds_gemm_fixed", &Efficiency::seconds_gemm_fixed, false},
+    {"gemm_stream_fraction", &Efficiency::gemm_stream_fraction, true},
+    {"attention_softmax_fraction", &Efficiency::attention_softmax_fraction, true},
+    {"exp_per_flop", &Efficiency::exp_per_flop, true},
+    {"attention_cta_overhead", &Efficiency::attention_cta_overhead, false},
+    {"attention_mask_overhead", &Efficiency::attention_mask_overhead, false},
+};
+
+// Per-dtype keys: "<prefix><dtype>" sets one entry of an array member.
+struct DtypeField {
+  std::string_view prefix;
+  std::array<double, static_cast<size_t>(DType::kCount)> Efficiency::*member;
+};
+
+constexpr DtypeField kDtypeFields[] = {
+    {"gemm_ceiling_", &Efficiency::gemm_ceiling_by_dtype},
+    {"gemm_stream_fraction_", &Efficiency::gemm_stream_fraction_by_dtype},
 };
 
 std::optional<Error> check_value(std::string_view origin, std::string_view field, const toml::node& n, bool fraction,
@@ -60,14 +79,16 @@ std::optional<Error> apply(std::string_view origin, std::string_view table_name,
         known = true;
       }
     }
-    if (key.str().starts_with("gemm_ceiling_")) {
-      auto dt = parse_dtype(key.str().substr(13), field);
+    for (const auto& f : kDtypeFields) {
+      if (known || !key.str().starts_with(f.prefix)) continue;
+      auto dt = parse_dtype(key.str().substr(f.prefix.size()), field);
       if (!dt) return bad_input(fmt::format("{}: {}: unknown dtype in key", origin, field));
-      if (auto err = check_value(origin, field, node, true, e.gemm_ceiling_by_dtype[static_cast<size_t>(*dt)]))
-        return err;
+      if (auto err = check_value(origin, field, node, true, (e.*(f.member))[static_cast<size_t>(*dt)])) return err;
       known = true;
     }
-    if (key.str() == "source" || key.str() == "sources" || key.str() == "notes") known = true;
+    if (key.str() == "source" || key.str() == "sources" || key.str() == "notes" || key.str() == "applies_to") {
+      known = true;
+    }
     if (!known) return bad_input(fmt::format("{}: {}: unknown key", origin, field));
   }
   return std::nullopt;
@@ -85,18 +106,78 @@ Result<Efficiency> parse_efficiency(std::string_view toml_text, std::string_view
   if (const toml::table* d = (*all)["default"].as_table()) {
     if (auto err = apply(origin, "default", *d, e)) return *err;
   }
+  // Family tables (a kernel generation) list the hardware they apply to; every family is
+  // checked, so a bad value anywhere in the file is reported whatever the id.
+  for (const auto& [name, node] : *all) {
+    const toml::table* t = node.as_table();
+    if (!t || name.str() == "default") continue;
+    const toml::node* list = t->get("applies_to");
+    if (!list) continue;
+    const toml::array* ids = list->as_array();
+    if (!ids) {
+      return bad_input(fmt::format("{}: efficiency.{}.applies_to: expected an array of hardware ids", origin, name.str()));
+    }
+    bool applies = false;
+    for (const auto& id : *ids) {
+      auto str = id.value<std::string_view>();
+      if (!str) {
+        return bad_input(
+            fmt::format("{}: efficiency.{}.applies_to: expected an array of hardware ids", origin, name.str()));
+      }
+      applies = applies || *str == hardware_id;
+    }
+    Efficiency scratch = e;
+    if (auto err = apply(origin, name.str(), *t, applies ? e : scratch)) return *err;
+  }
   if (!hardware_id.empty() && hardware_id != "default") {
-    if (const toml::table* h = (*all)[hardware_id].as_table()) {
+    if (const toml::table* h = (*all)[hardware_id].as_table(); h && !h->get("applies_to")) {
       if (auto err = apply(origin, hardware_id, *h, e)) return *err;
     }
   }
   return e;
 }
 
+namespace {
+
+struct Source {
+  std::string text;
+  std::string origin;
+  Status status;
+};
+
+// The efficiency text: $FLOPSCOPE_EFFICIENCY when set and readable, else the embedded file.
+const Source& source() {
+  static const Source s = [] {
+    Source out;
+    out.origin = "data/hardware/efficiency.toml";
+    if (auto text = data::find_embedded(kEmbeddedPath)) out.text = std::string(*text);
+    const char* env = std::getenv("FLOPSCOPE_EFFICIENCY");
+    if (env == nullptr || *env == '\0') return out;
+    auto file = read_file(env);
+    if (!file) {
+      out.status = bad_input(fmt::format("$FLOPSCOPE_EFFICIENCY: {}", file.error().message));
+      return out;
+    }
+    auto check = parse_efficiency(*file, env, "default");
+    if (!check) {
+      out.status = check.error();
+      return out;
+    }
+    out.text = std::move(*file);
+    out.origin = env;
+    return out;
+  }();
+  return s;
+}
+
+}  // namespace
+
+Status efficiency_override_status() { return source().status; }
+
 Efficiency default_efficiency(std::string_view hardware_id) {
-  auto text = data::find_embedded(kEmbeddedPath);
-  if (!text) return Efficiency{};
-  auto r = parse_efficiency(*text, "data/hardware/efficiency.toml", hardware_id);
+  const Source& s = source();
+  if (s.text.empty()) return Efficiency{};
+  auto r = parse_efficiency(s.text, s.origin, hardware_id);
   // The embedded file is checked by tests; a broken build falls back to the built-in values.
   return r ? *r : Efficiency{};
 }

@@ -30,7 +30,7 @@ Result<Prediction> predict(const TransformerSpec& spec, const Workload& w, const
   p.rows.reserve(p.ops.size());
   for (const Op& op : p.ops) {
     OpTiming t = engine.time(op);
-    p.rows.push_back({&op, t.seconds * static_cast<double>(op.count), t.bound});
+    p.rows.push_back({&op, t.seconds_stream * static_cast<double>(op.count), t.bound});
   }
   p.seconds = p.timing.seconds;
   double tokens = static_cast<double>(w.tokens());
@@ -46,6 +46,7 @@ Result<Prediction> predict(const TransformerSpec& spec, const Workload& w, const
   mo.flash_attention = w.flash_attention;
   mo.weight_dtype = w.weight_dtype;
   mo.kv_dtype = w.kv_dtype;
+  mo.modules = w.modules;
   if (w.phase == Phase::kTrainStep) {
     p.memory = training_memory(spec, w.batch, w.seq, mo);
   } else {

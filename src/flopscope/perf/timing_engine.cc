@@ -35,11 +35,17 @@ constexpr double kReuseBest = reuse(128, 256);
 // Split-K keeps at least this many K elements per slice (4 k-blocks of 64).
 constexpr int64_t kMinKPerSplit = 256;
 
-// Flash-attention blocks: 128 query rows x 128 keys (FlashAttention-2 on SM80/SM90 with
-// head_dim 128); decode kernels use 16-row MMA blocks (mma.m16n8k16).
-constexpr double kAttentionBlockQ = 128;
-constexpr double kAttentionBlockKv = 128;
-constexpr double kAttentionBlockQDecode = 16;
+// Flash-attention blocks: 128 query rows x 128 keys (FlashAttention-2 on SM80 and -3 on SM90
+// with head_dim 64..128); short queries use 16-row MMA blocks (mma.m16n8k16).
+constexpr int64_t kAttentionBlockQ = 128;
+constexpr int64_t kAttentionBlockKv = 128;
+constexpr int64_t kAttentionBlockQDecode = 16;
+// Query blocks visited one by one when costing a mask; longer sequences are sampled with a
+// stride (bounded work for any sequence length).
+constexpr int64_t kAttentionMaxBlocksVisited = 1 << 14;
+// The backward's FLOPs per block relative to the forward's: 5 matmul products against 2
+// (FlashAttention-2, Dao 2023, section 3.2).
+constexpr double kAttentionBackwardMatmulFactor = 2.5;
 
 // A calibration sample sets the GEMM ceiling only when launch cost is below 5% of it.
 constexpr double kCeilingSampleOverheadRatio = 20;
@@ -85,6 +91,9 @@ TimingEngine::TimingEngine(const Hardware& hardware, const CalibrationProfile* p
   units_ = hardware.compute_units;
   is_cpu_ = hardware.kind == "cpu";
   bytes_per_second_memory_ = hardware.bytes_per_second_memory * eff_.memory_fraction;
+  for (size_t i = 0; i < stream_fraction_.size(); ++i) {
+    stream_fraction_[i] = eff_.gemm_stream_fraction_for(static_cast<DType>(i));
+  }
   bytes_per_second_interconnect_ =
       (hardware.bytes_per_second_interconnect > 0 ? hardware.bytes_per_second_interconnect : kFallbackInterconnect) *
       eff_.interconnect_fraction;
@@ -106,9 +115,10 @@ void TimingEngine::init(const CalibrationProfile* profile) {
   for (const auto& s : profile->gemm) {
     size_t i = static_cast<size_t>(s.dtype);
     if (peak_[i] <= 0 || s.m <= 0 || s.n <= 0 || s.k <= 0) continue;
-    if (s.seconds <= kCeilingSampleOverheadRatio * seconds_launch_) continue;
+    double fixed = seconds_launch_ + eff_.seconds_gemm_fixed;
+    if (s.seconds <= kCeilingSampleOverheadRatio * fixed) continue;
     double at_peak = gemm_compute_seconds({s.m, s.n, s.k, 1}, s.dtype, nullptr) * gemm_ceiling_[i];
-    fitted[i].push_back(at_peak / (s.seconds - seconds_launch_));
+    fitted[i].push_back(at_peak / (s.seconds - fixed));
   }
   for (size_t i = 0; i < fitted.size(); ++i) {
     auto& v = fitted[i];
@@ -127,7 +137,12 @@ double TimingEngine::flops_per_second_gemm(DType dtype) const {
 
 double TimingEngine::seconds_launch() const {
   if (is_cpu_) return 0;
-  return software_ == Software::kGraphs ? std::min(eff_.seconds_launch_graphs, seconds_launch_) : seconds_launch_;
+  return software_ == Software::kGraphs ? seconds_launch_stream() : seconds_launch_;
+}
+
+double TimingEngine::seconds_launch_stream() const {
+  if (is_cpu_) return 0;
+  return std::min(eff_.seconds_launch_stream, seconds_launch_);
 }
 
 Status TimingEngine::check(const Op& op) const {
@@ -205,35 +220,92 @@ double TimingEngine::attention_compute_seconds(const Op& op) const {
   const AttentionShape& s = op.attention;
   double peak = peak_[static_cast<size_t>(op.dtype)];
   if (peak <= 0) return std::numeric_limits<double>::infinity();
-  if (op.flops <= 0) return 0;
-  bool backward = op.pass == Pass::kBackward;
-  double ceiling = backward ? eff_.attention_backward : eff_.attention_forward;
-  double heads = static_cast<double>(std::max<int64_t>(s.heads, 1));
-  double kv_heads = static_cast<double>(s.kv_heads > 0 ? s.kv_heads : s.heads);
-  double group = std::max(1.0, heads / std::max(kv_heads, 1.0));
-  double q_len = static_cast<double>(std::max<int64_t>(s.q_len, 1));
-  double batch = static_cast<double>(std::max<int64_t>(s.batch, 1));
+  if (op.flops <= 0 || s.q_len <= 0 || s.kv_len <= 0) return 0;
+  const bool backward = op.pass == Pass::kBackward;
+  const int64_t heads = std::max<int64_t>(s.heads, 1);
+  const int64_t kv_heads = s.kv_heads > 0 ? s.kv_heads : heads;
+  const int64_t group = std::max<int64_t>(1, heads / std::max<int64_t>(kv_heads, 1));
   // Short queries (decode, speculative verification) pack the query heads of one KV group
   // into the row block, as flash-decoding kernels do.
-  bool packed = q_len < kAttentionBlockQ && group > 1;
-  double rows = packed ? q_len * group : q_len;
-  double block_q = rows >= kAttentionBlockQ ? kAttentionBlockQ : kAttentionBlockQDecode;
-  double q_blocks = ceil_div(rows, block_q);
-  double fill_q = rows / (q_blocks * block_q);
-  double pairs = attention_pairs(s.q_len, s.kv_len, s.causal, s.window);
-  double kv_visible = std::max(1.0, pairs / q_len);
-  double kv_blocks = ceil_div(kv_visible, kAttentionBlockKv);
-  double fill_kv = kv_visible / (kv_blocks * kAttentionBlockKv);
-  // Loading Q and writing O cost about one KV block's worth of time per CTA.
-  double pipeline = kv_blocks / (kv_blocks + 1);
-  double ctas = batch * (packed ? kv_heads : heads) * q_blocks;
-  double wave = 1;
-  if (units_ > 0) {
-    double units = static_cast<double>(units_);
-    wave = ctas / (std::ceil(ctas / units) * units);
+  const bool packed = s.q_len < kAttentionBlockQ && group > 1;
+  const int64_t rows = packed ? s.q_len * group : s.q_len;
+  const int64_t block_q =
+      rows >= kAttentionBlockQ ? kAttentionBlockQ
+                               : kAttentionBlockQDecode * ((rows + kAttentionBlockQDecode - 1) / kAttentionBlockQDecode);
+  const int64_t q_blocks = (rows + block_q - 1) / block_q;
+  const int64_t kv_blocks_all = (s.kv_len + kAttentionBlockKv - 1) / kAttentionBlockKv;
+  // Queries are the last q_len positions of kv_len (causal alignment of chunked prefill).
+  const int64_t offset = s.kv_len - s.q_len;
+  const double cta_overhead = eff_.attention_cta_overhead;
+  // Work of each query block in key blocks (partly masked ones cost extra).
+  double sum_work = 0, max_work = 0, min_work = std::numeric_limits<double>::infinity();
+  const int64_t stride = std::max<int64_t>(1, (q_blocks + kAttentionMaxBlocksVisited - 1) / kAttentionMaxBlocksVisited);
+  double visited = 0;
+  for (int64_t i = 0; i < q_blocks; i += stride) {
+    double blocks = static_cast<double>(kv_blocks_all), masked = 0;
+    if (!packed && (s.causal || s.window > 0)) {
+      int64_t r0 = i * block_q, r1 = std::min(r0 + block_q, rows) - 1;
+      int64_t hi = s.causal ? std::min(s.kv_len, r1 + offset + 1) : s.kv_len;
+      int64_t lo = s.window > 0 ? std::max<int64_t>(0, r0 + offset - s.window + 1) : 0;
+      int64_t full_hi = s.causal ? std::min(s.kv_len, r0 + offset + 1) : s.kv_len;
+      int64_t full_lo = s.window > 0 ? std::max<int64_t>(0, r1 + offset - s.window + 1) : 0;
+      int64_t b_lo = lo / kAttentionBlockKv, b_hi = (hi + kAttentionBlockKv - 1) / kAttentionBlockKv;
+      int64_t f_lo = (full_lo + kAttentionBlockKv - 1) / kAttentionBlockKv, f_hi = full_hi / kAttentionBlockKv;
+      blocks = static_cast<double>(std::max<int64_t>(0, b_hi - b_lo));
+      masked = blocks - static_cast<double>(std::max<int64_t>(0, f_hi - f_lo));
+    }
+    double work = blocks + masked * eff_.attention_mask_overhead + cta_overhead;
+    sum_work += work;
+    max_work = std::max(max_work, work);
+    min_work = std::min(min_work, work);
+    visited += 1;
   }
-  double efficiency = ceiling * fill_q * fill_kv * pipeline * wave;
-  return op.flops / (peak * efficiency);
+  sum_work *= static_cast<double>(q_blocks) / visited;
+  // One CTA per (batch, head, query block); the backward has one per key block and the same
+  // block pairs in mirror image, so the same totals.
+  double ctas_per_block = static_cast<double>(std::max<int64_t>(s.batch, 1) * (packed ? kv_heads : heads));
+  const double units = units_ > 0 ? static_cast<double>(units_) : 1.0;
+  if (!backward && rows < kAttentionBlockQ && units_ > 0 && ctas_per_block * static_cast<double>(q_blocks) < units) {
+    // Split-KV (flash-decoding): too few CTAs for the units, so the keys are split across
+    // more of them and a small kernel combines the partial results.
+    double splits = std::min(std::floor(units / (ctas_per_block * static_cast<double>(q_blocks))),
+                             static_cast<double>(kv_blocks_all));
+    if (splits > 1) {
+      double per_split = std::ceil((max_work - cta_overhead) / splits) + cta_overhead;
+      ctas_per_block *= splits;
+      sum_work = per_split * static_cast<double>(q_blocks);
+      max_work = min_work = per_split;
+    }
+  }
+  const double total = ctas_per_block * sum_work;
+  double blocks_per_unit;
+  if (units_ <= 0) {
+    blocks_per_unit = total;
+  } else if (max_work - min_work < 1e-9) {
+    blocks_per_unit = std::ceil(ctas_per_block * static_cast<double>(q_blocks) / units) * max_work;
+  } else {
+    blocks_per_unit = std::max(total / units, max_work);  // longest first
+  }
+  // One block on one unit: matmuls or softmax, whichever is slower.
+  const double d = static_cast<double>(s.head_dim_qk + s.head_dim_v);
+  const double elems = static_cast<double>(block_q * kAttentionBlockKv);
+  double matmul = 2.0 * elems * d * (backward ? kAttentionBackwardMatmulFactor : 1.0);
+  double ceiling = backward ? eff_.attention_backward : eff_.attention_forward;
+  double unit_rate = peak * ceiling / units;
+  double softmax_rate = peak * eff_.exp_per_flop * eff_.attention_softmax_fraction / units;
+  double block_seconds = std::max(matmul / unit_rate, softmax_rate > 0 ? elems / softmax_rate : 0.0);
+  return blocks_per_unit * block_seconds;
+}
+
+double TimingEngine::attention_aux_bytes(const Op& op) const {
+  if (op.pass != Pass::kBackward) return 0;
+  // FlashAttention-2/3 backward around the main kernel: a preprocessing kernel reads O and
+  // dO (already in the op's bytes) and writes the fp32 row sums; the fp32 dQ accumulator is
+  // zeroed (4 B/element written), accumulated in L2 and converted (4 B read, 2 B written).
+  const AttentionShape& s = op.attention;
+  double q_elems = static_cast<double>(s.batch) * static_cast<double>(s.heads) * static_cast<double>(s.q_len) *
+                   static_cast<double>(s.head_dim_qk);
+  return q_elems * (4 + 4 + bytes_per_element(op.dtype));
 }
 
 double TimingEngine::collective_seconds(const CollectiveShape& c) const {
@@ -262,13 +334,11 @@ double TimingEngine::collective_seconds(const CollectiveShape& c) const {
 int64_t TimingEngine::kernels(const Op& op) const {
   if (is_cpu_) return 0;
   if (op.kind == OpKind::kCollective && op.collective.group <= 1) return 0;
-  if (software_ == Software::kCompiled && is_pointwise(op.kind)) return 0;
-  // Op-by-op eager execution launches what the op's lowering says (transformers' RMSNorm
-  // is ~8 kernels). Serving engines that run under CUDA graphs (vLLM, SGLang, TensorRT-LLM)
-  // ship fused RMSNorm, rotary and activation kernels, and torch.compile fuses them: one
-  // kernel per op there.
-  if (software_ == Software::kEager) return std::max<int64_t>(1, op.kernels);
-  return 1;
+  // torch.compile fuses pointwise ops into their neighbours and emits one kernel per op
+  // otherwise. Eager execution and a CUDA graph captured from it run the kernels the op's
+  // lowering says (transformers' RMSNorm is 8, F.rms_norm 1; Workload::modules).
+  if (software_ == Software::kCompiled) return is_pointwise(op.kind) ? 0 : 1;
+  return std::max<int64_t>(1, op.kernels);
 }
 
 OpTiming TimingEngine::time(const Op& op) const {
@@ -283,7 +353,7 @@ OpTiming TimingEngine::time(const Op& op) const {
         double rate = flops_per_second_gemm(op.dtype);
         t.seconds_compute = rate > 0 ? op.flops / rate : std::numeric_limits<double>::infinity();
       }
-      t.seconds_memory = bytes / bytes_per_second_memory_;
+      t.seconds_memory = bytes / (bytes_per_second_memory_ * stream_fraction_[static_cast<size_t>(op.weight_dtype)]);
       break;
     case OpKind::kAttention:
       t.seconds_compute = attention_compute_seconds(op);
@@ -301,15 +371,21 @@ OpTiming TimingEngine::time(const Op& op) const {
     }
   }
   double work = std::max(t.seconds_compute, t.seconds_memory);
+  // Serial pre/post-processing kernels of the attention backward: bandwidth-bound, after
+  // (not overlapped with) the main kernel.
+  if (op.kind == OpKind::kAttention) work += attention_aux_bytes(op) / bytes_per_second_memory_;
   double n_kernels = static_cast<double>(kernels(op));
-  double gpu = work + n_kernels * seconds_launch();
+  double kernel_fixed = (op.kind == OpKind::kGemm || op.kind == OpKind::kConv) && !is_cpu_ ? eff_.seconds_gemm_fixed : 0;
+  double gpu = work + n_kernels * (seconds_launch() + kernel_fixed);
+  t.seconds_stream = work + n_kernels * (seconds_launch_stream() + kernel_fixed);
   double host = 0;
   if (!is_cpu_) {
     // PyTorch eager dispatches each kernel from the host (one aten op per kernel).
     if (software_ == Software::kEager) host = n_kernels * eff_.seconds_host_eager;
     if (software_ == Software::kCompiled) host = n_kernels * eff_.seconds_host_compiled;
   }
-  t.seconds = std::max(gpu, host);
+  t.seconds = gpu;
+  t.seconds_host = host;
   t.seconds_overhead = t.seconds - work;
   if (op.kind == OpKind::kCollective) {
     t.bound = Bound::kCommunication;
@@ -321,12 +397,33 @@ OpTiming TimingEngine::time(const Op& op) const {
   return t;
 }
 
+namespace {
+
+// The host/GPU queue over a run of ops: the host issues each op after the previous one
+// (host time), the GPU runs it once issued and once the previous op is done.
+struct Queue {
+  double host = 0, gpu = 0;
+  void run(const OpTiming& t) {
+    host += t.seconds_host;
+    gpu = std::max(gpu, host) + t.seconds_stream;
+  }
+};
+
+}  // namespace
+
 OpListTiming time_ops(const TimingEngine& engine, const OpList& ops) {
   OpListTiming total;
+  std::vector<OpTiming> times;
+  times.reserve(ops.size());
   for (const Op& op : ops) {
     OpTiming t = engine.time(op);
+    times.push_back(t);
     double c = static_cast<double>(op.count);
-    total.seconds += t.seconds * c;
+    // Inside a list, kernels run back to back: the stream launch cost applies.
+    t.seconds_overhead -= t.seconds - t.seconds_stream;
+    t.seconds = t.seconds_stream;
+    total.seconds_gpu += t.seconds * c;
+    total.seconds_host += t.seconds_host * c;
     total.seconds_compute += t.seconds_compute * c;
     total.seconds_memory += t.seconds_memory * c;
     total.seconds_overhead += t.seconds_overhead * c;
@@ -336,6 +433,35 @@ OpListTiming time_ops(const TimingEngine& engine, const OpList& ops) {
     total.seconds_by_kind[static_cast<size_t>(op.kind)] += t.seconds * c;
     total.seconds_by_bound[static_cast<size_t>(t.bound)] += t.seconds * c;
   }
+  // Consecutive ops with the same count > 1 are one layer repeated `count` times: run two
+  // repetitions through the queue, then extrapolate the steady-state second one.
+  Queue q;
+  for (size_t i = 0; i < ops.size();) {
+    size_t j = i + 1;
+    while (j < ops.size() && ops[j].count == ops[i].count) ++j;
+    int64_t reps = std::max<int64_t>(ops[i].count, 0);
+    if (reps <= 1) {
+      for (size_t k = i; k < j; ++k) {
+        if (ops[k].count == 1) q.run(times[k]);
+      }
+    } else {
+      for (int64_t r = 0; r < std::min<int64_t>(reps, 2); ++r) {
+        Queue before = q;
+        for (size_t k = i; k < j; ++k) q.run(times[k]);
+        if (r == 1 && reps > 2) {
+          double more = static_cast<double>(reps - 2);
+          q.host += (q.host - before.host) * more;
+          q.gpu += (q.gpu - before.gpu) * more;
+        }
+      }
+    }
+    i = j;
+  }
+  total.seconds = q.gpu;
+  // GPU idle time behind a slow host counts as overhead.
+  double idle = std::max(0.0, total.seconds - total.seconds_gpu);
+  total.seconds_overhead += idle;
+  total.seconds_by_bound[static_cast<size_t>(Bound::kOverhead)] += idle;
   return total;
 }
 

@@ -3,12 +3,15 @@
 //
 // For one instance of an op:
 //   seconds_compute = FLOPs / achievable FLOP/s     (kind- and shape-dependent, below)
-//   seconds_memory  = bytes / (peak bandwidth * memory_fraction)  or the profile's copy rate
+//   seconds_memory  = bytes / achievable bandwidth   (copy rate x memory_fraction; GEMMs
+//                     stream at gemm_stream_fraction(weight dtype) of it)
 //   gpu             = max(seconds_compute, seconds_memory) + kernels * seconds_launch
-//   host            = eager: seconds_host_eager per op; compiled: seconds_host_compiled per
-//                     kernel; graphs: 0
-//   seconds         = max(gpu, host)   (the host issues ahead of the GPU; when the GPU is
-//                     faster than the host, the host sets the pace: "CPU-bound decode")
+//                     (+ seconds_gemm_fixed per GEMM kernel)
+//   host            = eager: seconds_host_eager per kernel; compiled: seconds_host_compiled
+//                     per kernel; graphs: 0
+// A list of ops runs as a queue: the host issues op i after op i-1, the GPU starts it when
+// both the host has issued it and the GPU has finished op i-1 (time_ops). A GPU-bound step
+// hides the host entirely; a host-bound one ("CPU-bound decode") takes the host's time.
 //
 // GEMM (C[M,N] = A[M,K] B[K,N], `batch` of them): for each candidate tile (tm, tn) the
 // engine counts tiles = ceil(M/tm) ceil(N/tn) batch (tile quantization), splits K across
@@ -18,9 +21,16 @@
 // where reuse(tm,tn) = tm tn / (tm + tn) is the tile's operand reuse. The tile with the
 // least time wins, as a cuBLAS heuristic would pick it.
 //
-// Attention (flash): FLOPs / (peak * attention_{forward,backward} * fill_q * fill_kv *
-// pipeline * wave), with q and kv processed in blocks of 128 (decode packs the query heads
-// of a KV group into the block and uses 16-row blocks).
+// Attention (flash): query rows in blocks of 128 (decode packs the query heads of a KV group
+// into one 16-row block), keys in blocks of 128. One CTA per (batch, head, query block) in the
+// forward, per key block in the backward; each visits the key (query) blocks its mask lets
+// it see, a partly masked block costing 1 + attention_mask_overhead, plus
+// attention_cta_overhead blocks for loading Q and writing O. A block takes the longer of its
+// matmuls at peak * attention_{forward,backward} and its softmax at the generation's
+// special-function rate (exp_per_flop * peak * attention_softmax_fraction): why head_dim 64
+// runs slower per FLOP than 128 on Hopper. CTAs fill the units in waves (equal CTAs) or
+// longest-first (causal). The backward adds the FlashAttention-2/3 pre- and post-processing
+// kernels (dO.O row sums, the fp32 dQ accumulator's zeroing and conversion) as bytes.
 //
 // Collectives: ring algorithms; all-reduce moves 2(n-1)/n of the payload per device,
 // all-gather / reduce-scatter / all-to-all (n-1)/n, at interconnect * interconnect_fraction,
@@ -58,10 +68,12 @@ std::string_view bound_name(Bound b);
 
 /// Time of ONE instance of an op (the caller multiplies by op.count).
 struct OpTiming {
-  double seconds = 0;           ///< what the op takes
+  double seconds = 0;           ///< GPU time of the op: what a kernel benchmark (CUDA events) measures
   double seconds_compute = 0;   ///< FLOPs at the achievable rate
   double seconds_memory = 0;    ///< bytes at the achievable bandwidth (or interconnect)
-  double seconds_overhead = 0;  ///< seconds - max(compute, memory): launch and host cost
+  double seconds_overhead = 0;  ///< seconds - max(compute, memory): launch and fixed kernel costs
+  double seconds_host = 0;      ///< host time to issue it (eager dispatch); overlaps the GPU in a list
+  double seconds_stream = 0;    ///< GPU time inside a list of ops (back-to-back kernel cost)
   Bound bound = Bound::kCompute;
 };
 
@@ -79,7 +91,10 @@ struct GemmPlan {
 
 /// Totals over an op list (each op times its count).
 struct OpListTiming {
+  /// seconds: the whole list through the host/GPU queue; seconds_gpu and seconds_host the
+  /// sums of each side; seconds_overhead includes the GPU idle time a slow host causes.
   double seconds = 0, seconds_compute = 0, seconds_memory = 0, seconds_overhead = 0;
+  double seconds_gpu = 0, seconds_host = 0;
   double flops = 0, bytes = 0;
   int64_t kernels = 0;  ///< kernel launches (after fusion)
   std::array<double, static_cast<size_t>(OpKind::kCount)> seconds_by_kind{};
@@ -112,6 +127,9 @@ class TimingEngine {
   double bytes_per_second_memory() const { return bytes_per_second_memory_; }
   /// GPU-side cost of one kernel under the chosen software.
   double seconds_launch() const;
+  /// GPU-side cost of one kernel back to back with others (a CUDA graph, or an eager stream
+  /// whose host keeps ahead): what a list of ops pays per kernel (time_ops).
+  double seconds_launch_stream() const;
   /// Kernels an op launches under the chosen software (0 when fused away).
   int64_t kernels(const Op& op) const;
 
@@ -124,6 +142,7 @@ class TimingEngine {
   void init(const CalibrationProfile* profile);
   double gemm_compute_seconds(const GemmShape& s, DType dtype, GemmPlan* plan) const;
   double attention_compute_seconds(const Op& op) const;
+  double attention_aux_bytes(const Op& op) const;
   double collective_seconds(const CollectiveShape& c) const;
 
   Efficiency eff_;
@@ -133,6 +152,7 @@ class TimingEngine {
   std::string hardware_id_;
   int64_t units_ = 0;
   double bytes_per_second_memory_ = 0;
+  std::array<double, static_cast<size_t>(DType::kCount)> stream_fraction_{};
   double bytes_per_second_interconnect_ = 0;
   double seconds_launch_ = 0;
   bool is_cpu_ = false;
