@@ -32,8 +32,9 @@ TEST(CalibrationProfile, RoundTripsThroughToml) {
   p.compute_units = 132;
   p.bytes_l2 = 52428800;
   p.bytes_per_second_copy = 3.0285661848466323e12;
-  p.bytes_per_second_triad = 1.0 / 3.0;
-  p.bytes_per_second_read = 1e-300;
+  // Doubles that need all 17 digits, within the rates a profile accepts (docs/limits.md).
+  p.bytes_per_second_triad = 1e12 / 3.0;
+  p.bytes_per_second_read = 1.0000000000000002e3;
   p.bytes_per_second_write = 123456789.123456789;
   p.seconds_launch_overhead = 2.5e-6;
   p.seconds_host_eager = 1.7e-5;
@@ -93,8 +94,21 @@ TEST(CalibrationProfile, AcceptsIntegersForQuantities) {
   EXPECT_EQ(p->bytes_per_second_read, 3e12);
 }
 
+// Issue 11: a rate of 5e-324 FLOP/s printed "-nan years"; 1e-300 B/s an infinite time.
+TEST(CalibrationProfile, RatesOutsideMeasurableRangeAreRefused) {
+  EXPECT_EQ(parse_error("[[gemm]]\ndtype = 'bf16'\nm = 4096\nn = 4096\nk = 4096\nflops_per_second = 5e-324\n"),
+            "prof.toml: gemm[0].flops_per_second: expected a rate in [1e3, 1e18] FLOP/s (docs/limits.md), got 4.94066e-324 "
+            "FLOP/s");
+  EXPECT_EQ(parse_error("[[gemm]]\ndtype = 'bf16'\nm = 1\nn = 1\nk = 1\nseconds = 1e300\n"),
+            "prof.toml: gemm[0].seconds: expected a rate in [1e3, 1e18] FLOP/s (docs/limits.md), got 2e-300 FLOP/s");
+  EXPECT_EQ(parse_error("[memory]\nbytes_per_second_read = 1e-300\n"),
+            "prof.toml: memory.bytes_per_second_read: expected 0 or a rate in [1e3, 1e16] B/s (docs/limits.md), got 1e-300");
+  EXPECT_EQ(parse_error("[launch]\nseconds_overhead = 1e308\n"),
+            "prof.toml: launch.seconds_overhead: expected at most 1 second per launch (docs/limits.md), got 1e+308");
+}
+
 TEST(CalibrationProfile, NegativeGemmDimensionNamesIndexAndValue) {
-  std::string toml = "[[gemm]]\ndtype = 'bf16'\nm = 1\nn = 1\nk = 1\nseconds = 1.0\n";
+  std::string toml = "[[gemm]]\ndtype = 'bf16'\nm = 1\nn = 1\nk = 1\nseconds = 1e-6\n";
   toml += toml + toml;
   toml += "[[gemm]]\ndtype = 'bf16'\nm = -4\nn = 1\nk = 1\nseconds = 1.0\n";
   EXPECT_EQ(parse_error(toml), "prof.toml: gemm[3].m: expected a positive integer, got -4");

@@ -87,6 +87,18 @@ TEST(Environment, BadValuesNameTheField) {
             "envs.toml: unknown table 'machines', expected [env.NAME] tables");
 }
 
+// Issue 11: prices or watts of 1e308 printed $inf; an unknown pricing was accepted.
+TEST(Environment, ValuesBeyondTheirLimitsAreRefused) {
+  EXPECT_EQ(parse_error("[env.x]\nhardware = \"h100-sxm\"\nusd_per_device_hour = 1e308\n"),
+            "envs.toml: env.x.usd_per_device_hour: expected at most 1000000 (docs/limits.md), got 1e+308");
+  EXPECT_EQ(parse_error("[env.x]\nhardware = \"h100-sxm\"\nwatts = 1e308\n"),
+            "envs.toml: env.x.watts: expected at most 1000000 (docs/limits.md), got 1e+308");
+  EXPECT_EQ(parse_error("[env.x]\nhardware = \"h100-sxm\"\ndevices = 9223372036854775807\n"),
+            "envs.toml: env.x.devices: expected at most 1048576 (docs/limits.md), got 9.22337e+18");
+  EXPECT_EQ(parse_error("[env.x]\nhardware = \"h100-sxm\"\npricing = \"free\"\n"),
+            "envs.toml: env.x.pricing: expected on-demand, spot, reserved-1y or reserved-3y, got 'free'");
+}
+
 TEST(Environment, UnknownEnvironmentNameGetsASuggestion) {
   auto set = load_environments(kEnvs);
   ASSERT_TRUE(set.ok());

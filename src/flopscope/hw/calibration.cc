@@ -71,6 +71,10 @@ class ProfileReader {
       if (auto e = r.check_keys(*memory, known)) return *e;
       for (const Field& f : kFields) {
         if (auto e = r.read(*memory, f.key, Sign::kNonNegative, p.*(f.member))) return *e;
+        const double v = p.*(f.member);
+        if (v != 0 && !(v >= 1e3 && v <= 1e16)) {  // 0: not measured
+          return r.at(f.key, fmt::format("expected 0 or a rate in [1e3, 1e16] B/s (docs/limits.md), got {:g}", v));
+        }
       }
     }
 
@@ -81,6 +85,9 @@ class ProfileReader {
       if (auto e = r.check_keys(*launch, {"seconds_overhead", "seconds_host_eager"})) return *e;
       if (auto e = r.read(*launch, "seconds_overhead", Sign::kNonNegative, p.seconds_launch_overhead)) return *e;
       if (auto e = r.read(*launch, "seconds_host_eager", Sign::kNonNegative, p.seconds_host_eager)) return *e;
+      for (auto [key, v] : {std::pair{"seconds_overhead", p.seconds_launch_overhead}, {"seconds_host_eager", p.seconds_host_eager}}) {
+        if (v > 1) return r.at(key, fmt::format("expected at most 1 second per launch (docs/limits.md), got {:g}", v));
+      }
     }
 
     if (const toml::node* n = root.get("gemm")) {
@@ -119,6 +126,12 @@ class ProfileReader {
     if (!seconds && !flops) return r.at("", "expected 'seconds' or 'flops_per_second', got neither");
     s.seconds = seconds ? *seconds : flop / *flops;
     s.flops_per_second = flops ? *flops : flop / *seconds;
+    // A measured rate outside [1 kFLOP/s, 1e18 FLOP/s] is not a measurement (5e-324 gave
+    // "-nan years"); docs/limits.md.
+    if (!(s.flops_per_second >= 1e3 && s.flops_per_second <= 1e18)) {
+      return r.at(flops ? "flops_per_second" : "seconds",
+                  fmt::format("expected a rate in [1e3, 1e18] FLOP/s (docs/limits.md), got {:g} FLOP/s", s.flops_per_second));
+    }
     return s;
   }
 

@@ -9,6 +9,7 @@
 
 #include "flopscope/plan/price_catalog.h"
 #include "flopscope/util/file.h"
+#include "flopscope/util/limits.h"
 #include "flopscope/util/spellcheck.h"
 #include "flopscope/util/toml_parse.h"
 #include "flopscope/util/toml_reader.h"
@@ -68,12 +69,31 @@ Result<Environment> read_environment(const toml::table& t, const std::string& na
   if (auto err = r.read(t, "flash_attention", e.flash_attention)) return *err;
   if (auto err = r.read(t, "provider", e.provider)) return *err;
   if (auto err = r.read(t, "pricing", e.pricing)) return *err;
-  if (e.pricing.empty()) return r.at("pricing", "expected on-demand, spot, reserved-1y or reserved-3y, got ''");
+  if (e.pricing != "on-demand" && e.pricing != "spot" && e.pricing != "reserved-1y" && e.pricing != "reserved-3y") {
+    return r.at("pricing", "expected on-demand, spot, reserved-1y or reserved-3y, got '" + e.pricing + "'");
+  }
   if (auto err = r.read(t, "usd_per_device_hour", Sign::kPositive, e.usd_per_device_hour)) return *err;
   if (auto err = r.read(t, "watts", Sign::kPositive, e.watts)) return *err;
   if (auto err = r.read(t, "pue", Sign::kPositive, e.pue)) return *err;
   if (e.pue < 1) return r.at("pue", fmt::format("expected a number >= 1, got {}", e.pue));
   if (auto err = r.read(t, "carbon_g_per_kwh", Sign::kNonNegative, e.carbon_g_per_kwh)) return *err;
+  // Upper bounds (docs/limits.md): far above any real figure, far below where a price or
+  // power times hours overflows to $inf.
+  struct Bound {
+    const char* key;
+    double value, max;
+  };
+  auto shown = [](double v) {
+    return v == static_cast<double>(static_cast<int64_t>(std::min(v, 1e15))) ? fmt::format("{:.0f}", v) : fmt::format("{:g}", v);
+  };
+  for (const Bound& b : {Bound{"devices", static_cast<double>(e.devices), static_cast<double>(limits::kDevices)},
+                         Bound{"bytes_per_second_interconnect", e.bytes_per_second_interconnect, 1e16},
+                         Bound{"usd_per_device_hour", e.usd_per_device_hour, 1e6}, Bound{"watts", e.watts, 1e6},
+                         Bound{"pue", e.pue, 10}, Bound{"carbon_g_per_kwh", e.carbon_g_per_kwh, 1e5}}) {
+    if (b.value > b.max) {
+      return r.at(b.key, fmt::format("expected at most {} (docs/limits.md), got {}", shown(b.max), shown(b.value)));
+    }
+  }
   return e;
 }
 
