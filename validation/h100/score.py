@@ -2,6 +2,7 @@
 """Predicted vs measured, per category: the README's validation table.
 
   python3 validation/h100/score.py [--flopscope build/dev/flopscope] [--cases] [--markdown]
+                                   [--data FILE --hardware ID]
                                    [--check validation/h100/scores.json] [--write-scores]
 
 Runs the `flopscope` CLI for every case of validation/h100/h100-calibration.json (cases.py
@@ -33,13 +34,14 @@ TOLERANCE = 0.005
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--flopscope", default=C.default_flopscope())
-    ap.add_argument("--data", default=DATA)
+    ap.add_argument("--data", default=DATA, help="a calibration file (validation/measure_calibration.py writes one)")
+    ap.add_argument("--hardware", default="h100-sxm", help="catalog id the measurements were taken on")
     ap.add_argument("--cases", action="store_true", help="print every case")
     ap.add_argument("--markdown", action="store_true")
     ap.add_argument("--check", metavar="FILE")
     ap.add_argument("--write-scores", action="store_true")
     args = ap.parse_args()
-    cases = C.load_cases(args.data)
+    cases = C.load_cases(args.data, args.hardware)
     by = {}
     for c in cases:
         p = C.predict(args.flopscope, c)

@@ -40,6 +40,7 @@ constexpr Field kFields[] = {
     {"attention_softmax_fraction", &Efficiency::attention_softmax_fraction, true},
     {"exp_per_flop", &Efficiency::exp_per_flop, true},
     {"attention_cta_overhead", &Efficiency::attention_cta_overhead, false},
+    {"attention_cta_overhead_backward", &Efficiency::attention_cta_overhead_backward, false},
     {"attention_mask_overhead", &Efficiency::attention_mask_overhead, false},
 };
 

@@ -30,6 +30,7 @@
 //                                 exp-to-FLOP ratio of the generation)
 //   exp_per_flop                  special-function (exp) ops per tensor FLOP per SM and clock
 //   attention_cta_overhead        blocks of work per attention CTA spent loading Q / writing O
+//   attention_cta_overhead_backward  the same for a backward CTA (loads K, V; writes dK, dV)
 //   attention_mask_overhead       extra blocks of work per partly masked (diagonal) block
 #pragma once
 
@@ -63,6 +64,7 @@ struct Efficiency {
   double attention_softmax_fraction = 0.5;
   double exp_per_flop = 1.0 / 256;
   double attention_cta_overhead = 1.0;
+  double attention_cta_overhead_backward = 2.0;
   double attention_mask_overhead = 0.0;
 
   /// The large-GEMM ceiling for a dtype (the per-dtype value when given).

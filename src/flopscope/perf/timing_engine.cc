@@ -236,7 +236,7 @@ double TimingEngine::attention_compute_seconds(const Op& op) const {
   const int64_t kv_blocks_all = (s.kv_len + kAttentionBlockKv - 1) / kAttentionBlockKv;
   // Queries are the last q_len positions of kv_len (causal alignment of chunked prefill).
   const int64_t offset = s.kv_len - s.q_len;
-  const double cta_overhead = eff_.attention_cta_overhead;
+  const double cta_overhead = backward ? eff_.attention_cta_overhead_backward : eff_.attention_cta_overhead;
   // Work of each query block in key blocks (partly masked ones cost extra).
   double sum_work = 0, max_work = 0, min_work = std::numeric_limits<double>::infinity();
   const int64_t stride = std::max<int64_t>(1, (q_blocks + kAttentionMaxBlocksVisited - 1) / kAttentionMaxBlocksVisited);
