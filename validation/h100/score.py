@@ -26,7 +26,7 @@ DATA = os.path.join(C.HERE, "h100-calibration.json")
 SCORES = os.path.join(C.HERE, "scores.json")
 CROSSVAL = os.path.join(C.HERE, "crossval.json")
 ORDER = ["gemm", "attention", "prefill", "decode", "train time", "train memory", "fp8 decode"]
-FITTED = {"gemm": "ceilings, fixed cost, stream fractions", "attention": "ceilings, mask overhead",
+FITTED = {"gemm": "ceilings, fixed cost, stream fractions", "attention": "ceilings, mask and backward-CTA costs",
           "decode": "per-kernel cost in a CUDA graph"}
 TOLERANCE = 0.005
 
