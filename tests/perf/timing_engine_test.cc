@@ -255,6 +255,8 @@ TEST(TimingEngineProfile, ProfileReplacesBandwidthLaunchAndCeiling) {
   p.gemm.push_back({DType::kBF16, 8192, 8192, 8192, 1.6e-3, 2.0 * 8192 * 8192 * 8192 / 1.6e-3});
   TimingEngine e(h100_sxm(), &p, Software::kEager, h100_efficiency());
   EXPECT_DOUBLE_EQ(e.bytes_per_second_memory(), 2.0e12);
+  // The probe's launch figure is back-to-back empty kernels: the in-stream cost.
+  EXPECT_DOUBLE_EQ(e.seconds_launch_stream(), 6e-6);
   // Predicting the calibration sample itself returns its measured time.
   OpTiming t = e.time(make_gemm("g", 8192, 8192, 8192, DType::kBF16));
   EXPECT_NEAR(t.seconds, 1.6e-3, 1e-3 * 1.6e-3);

@@ -106,7 +106,8 @@ void TimingEngine::init(const CalibrationProfile* profile) {
   if (profile == nullptr) return;
   if (profile->compute_units > 0) units_ = profile->compute_units;
   if (profile->bytes_per_second_copy > 0) bytes_per_second_memory_ = profile->bytes_per_second_copy;
-  if (profile->seconds_launch_overhead > 0) seconds_launch_ = profile->seconds_launch_overhead;
+  // The probe times empty kernels back to back: the in-stream cost, not a kernel alone.
+  if (profile->seconds_launch_overhead > 0) seconds_launch_stream_ = profile->seconds_launch_overhead;
   // Ceiling per dtype: the model inverted on each sample big enough that launch cost is
   // noise (samples then carry their own tile and wave losses instead of being mistaken for
   // the ceiling), and the median of those taken: a short kernel that ran at boost clock, or
@@ -142,7 +143,7 @@ double TimingEngine::seconds_launch() const {
 
 double TimingEngine::seconds_launch_stream() const {
   if (is_cpu_) return 0;
-  return std::min(eff_.seconds_launch_stream, seconds_launch_);
+  return seconds_launch_stream_ > 0 ? seconds_launch_stream_ : std::min(eff_.seconds_launch_stream, seconds_launch_);
 }
 
 Status TimingEngine::check(const Op& op) const {

@@ -155,6 +155,7 @@ class TimingEngine {
   std::array<double, static_cast<size_t>(DType::kCount)> stream_fraction_{};
   double bytes_per_second_interconnect_ = 0;
   double seconds_launch_ = 0;
+  double seconds_launch_stream_ = 0;  ///< from a profile (0: the efficiency's)
   bool is_cpu_ = false;
 };
 
