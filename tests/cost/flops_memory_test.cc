@@ -245,3 +245,24 @@ TEST(Flops, EveryFamilyIsTwoFlopsPerActiveWeightPerToken) {
 
 }  // namespace
 }  // namespace flopscope
+
+namespace flopscope {
+namespace {
+
+TEST(WorkloadLimits, ContextBeyondTheLimitNamesContextNotSeq) {
+  Workload w;
+  w.phase = Phase::kDecode;
+  w.batch = 1;
+  w.context = 9223372036854775807;  // INT64_MAX: context + 1 would wrap in the lowering
+  Status st = validate(w);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().message, "--batch x --context: expected at most 1e12 cached tokens, got 9.22e+18");
+  w.context = 4096;
+  w.batch = 1000000000;  // 4e12 cached tokens: each size fine, the product not
+  ASSERT_FALSE(validate(w).ok());
+  w.batch = 1024;
+  EXPECT_TRUE(validate(w).ok());
+}
+
+}  // namespace
+}  // namespace flopscope
