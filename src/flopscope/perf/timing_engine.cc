@@ -1,6 +1,7 @@
 #include "flopscope/perf/timing_engine.h"
 
 #include "flopscope/cost/attention.h"
+#include "flopscope/util/statistics.h"
 
 #include <fmt/format.h>
 
@@ -122,12 +123,7 @@ void TimingEngine::init(const CalibrationProfile* profile) {
     fitted[i].push_back(at_peak / (s.seconds - fixed));
   }
   for (size_t i = 0; i < fitted.size(); ++i) {
-    auto& v = fitted[i];
-    if (v.empty()) continue;
-    std::sort(v.begin(), v.end());
-    size_t n = v.size();
-    double median = n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-    gemm_ceiling_[i] = std::min(median, 1.0);
+    if (!fitted[i].empty()) gemm_ceiling_[i] = std::min(median(std::move(fitted[i])), 1.0);
   }
 }
 
