@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "command.h"
+#include "flopscope/perf/efficiency.h"
 #include "flag_checks.h"
 #include "flopscope/report/table.h"
 #include "flopscope/util/spellcheck.h"
@@ -91,6 +92,12 @@ int main(int argc, char** argv) {
     sub->callback([action, &exit_code] { exit_code = (*action)(); });
   }
   add_flag_checks(app);
+  // A user efficiency file ($FLOPSCOPE_EFFICIENCY) that cannot be used is bad input, never a
+  // silent fall-back to the embedded one.
+  if (const flopscope::Status& st = flopscope::efficiency_override_status(); !st) {
+    std::cerr << "flopscope: " << flopscope::printable(st.error().message) << "\n";
+    return 2;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
