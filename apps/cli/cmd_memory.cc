@@ -29,6 +29,8 @@ struct MemoryArgs {
   bool sp = false;
   bool no_flash = false;
   double overhead_gib = 1.0;
+  double dropout = 0;          ///< --dropout: overrides the config's dropout probabilities
+  bool dropout_given = false;
   std::vector<std::string> dims;
   bool json = false;
 };
@@ -65,6 +67,9 @@ int run(const MemoryArgs& a) {
   }
   for (auto [flag, v] : {std::pair{"--batch", a.batch}, {"--tp", a.tp}, {"--group-size", a.group_size}}) {
     if (auto st = check_positive(flag, v); !st) return report_error(st.error());
+  }
+  if (a.dropout_given && !(a.dropout >= 0 && a.dropout < 1)) {
+    return report_error(bad_input(fmt::format("--dropout: expected a probability in [0, 1), got {}", a.dropout)));
   }
   if (a.overhead_gib < 0) return report_error(bad_input("--overhead-gib: expected a non-negative number, got " + std::to_string(a.overhead_gib)));
   int64_t context = a.context > 0 ? a.context : a.seq;
@@ -108,6 +113,10 @@ int run(const MemoryArgs& a) {
   o.flash_attention = !a.no_flash;
   o.int4_group_size = a.group_size;
   o.bytes_runtime_overhead = a.overhead_gib * 1024 * 1024 * 1024;
+  // Training keeps dropout masks when the config trains with dropout; --dropout overrides it.
+  const double p_attention = a.dropout_given ? a.dropout : spec->attention_dropout;
+  const double p_hidden = a.dropout_given ? a.dropout : spec->hidden_dropout;
+  o.dropout = p_attention > 0 || p_hidden > 0;
   bool train = a.mode == "train";
   MemoryReport r = train ? training_memory(*spec, a.batch, a.seq, o) : inference_memory(*spec, a.batch, context, o);
 
@@ -121,11 +130,18 @@ int run(const MemoryArgs& a) {
                         {"recompute", recompute_name(*rc)},
                         {"tensor_parallel", a.tp},
                         {"sequence_parallel", a.sp},
+                        {"flash_attention", !a.no_flash},
+                        {"dropout_attention", p_attention},
+                        {"dropout_hidden", p_hidden},
+                        {"dropout_masks", train && o.dropout},
                         {"bytes_weights", r.bytes_weights},
                         {"bytes_gradients", r.bytes_gradients},
                         {"bytes_optimizer", r.bytes_optimizer},
                         {"bytes_activations", r.bytes_activations},
                         {"bytes_activations_per_layer", r.bytes_activations_per_layer},
+                        {"bytes_activations_layers", r.bytes_activations_layers},
+                        {"bytes_activations_recompute", r.bytes_activations_recompute},
+                        {"bytes_activations_outside", r.bytes_activations_outside},
                         {"bytes_kv_cache", r.bytes_kv_cache},
                         {"bytes_kv_cache_per_token", kv_cache_bytes_per_token(*spec, *kv)},
                         {"bytes_logits", r.bytes_logits},
@@ -145,7 +161,8 @@ int run(const MemoryArgs& a) {
     t.add({"optimizer (AdamW)", format_bytes(r.bytes_optimizer),
            o.mixed_precision ? "fp32 master + m + v: 12 B/param" : "bf16 m + v: 4 B/param"});
     t.add({"activations", format_bytes(r.bytes_activations),
-           std::string("recompute ") + recompute_name(*rc) + ", " + format_bytes(r.bytes_activations_per_layer) + "/layer"});
+           std::string("recompute ") + recompute_name(*rc) + ", " + format_bytes(r.bytes_activations_per_layer) + "/layer" +
+               (o.dropout ? fmt::format(", dropout masks (p {:g})", std::max(p_attention, p_hidden)) : "")});
     t.add({"logits", format_bytes(r.bytes_logits), "bf16 + fp32 for the loss"});
   } else {
     t.add({"weights", format_bytes(r.bytes_weights), std::string(dtype_name(*dtype))});
@@ -175,6 +192,12 @@ std::function<int()> setup(CLI::App& sub) {
   sub.add_option("--tp", a->tp, "Tensor-parallel degree")->capture_default_str();
   sub.add_flag("--sp", a->sp, "Sequence parallelism (with --tp)");
   sub.add_flag("--no-flash", a->no_flash, "Unfused attention: keep the score matrices");
+  sub.add_option_function<double>(
+      "--dropout", [a](double p) {
+        a->dropout = p;
+        a->dropout_given = true;
+      },
+      "train: dropout probability in [0, 1) (default: the config's); > 0 keeps 1-byte masks");
   sub.add_option("--group-size", a->group_size, "int4: weights per fp16 scale")->capture_default_str();
   sub.add_option("--overhead-gib", a->overhead_gib, "Runtime allowance (CUDA context, workspace), GiB")->capture_default_str();
   sub.add_option("--dim", a->dims, "ONNX: bind a symbolic dimension, NAME=VALUE (repeatable)");

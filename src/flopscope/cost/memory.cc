@@ -68,11 +68,18 @@ double activation_bytes_per_layer(const TransformerSpec& s, int64_t batch, int64
   split += e * sb * ow;                                               // input to the output projection
   if (eager) split += e * sb * ow;  // the attention output and its transposed copy both stay
   replicated += mask * sb * h;                                        // attention dropout mask
-  if (!o.flash_attention && o.recompute == Recompute::kNone) {
-    double a = static_cast<double>(s.num_heads);
-    split += (e + mask + (o.dropout ? e : 0)) * a * static_cast<double>(seq) * sb;  // softmax out, mask, dropout out
-  } else if (o.flash_attention) {
-    split += 4.0 * sb * static_cast<double>(s.num_heads);  // fp32 log-sum-exp per head and token
+  // The attention core (Q K^T, softmax, softmax dropout, attention over V) is what selective
+  // recomputation checkpoints (Megatron's CoreAttention under tensor_parallel.checkpoint):
+  // its inputs Q, K, V and its output (the output projection's input) stay, everything it
+  // keeps inside goes, be it the s^2 terms of unfused attention or flash attention's
+  // log-sum-exp.
+  if (o.recompute == Recompute::kNone) {
+    if (!o.flash_attention) {
+      double a = static_cast<double>(s.num_heads);
+      split += (e + mask + (o.dropout ? e : 0)) * a * static_cast<double>(seq) * sb;  // softmax out, mask, dropout out
+    } else {
+      split += 4.0 * sb * static_cast<double>(s.num_heads);  // fp32 log-sum-exp per head and token
+    }
   }
   replicated += e * sb * h;  // MLP input
   auto mlp_terms = [&](double inter, double rows_factor) {
@@ -99,6 +106,10 @@ MemoryReport training_memory(const TransformerSpec& s, int64_t batch, int64_t se
   r.bytes_weights = params * 2 / t;
   r.bytes_gradients = params * 2 / t;
   r.bytes_optimizer = params * (o.mixed_precision ? 12 : 4) / t;
+  // Full recomputation (Megatron's "uniform" method, one layer per checkpoint) keeps each
+  // layer's input; during a layer's backward its forward runs again and that layer's whole
+  // working set (what recompute none keeps) is alive until its backward ends. Dropout masks
+  // are regenerated from the saved RNG state, not kept.
   double kept = 0, largest = 0;
   for (const auto& l : s.layers) {
     double a = activation_bytes_per_layer(s, batch, seq, l.moe, o);
@@ -110,12 +121,25 @@ MemoryReport training_memory(const TransformerSpec& s, int64_t batch, int64_t se
     }
   }
   r.bytes_activations_per_layer = s.num_layers ? kept / static_cast<double>(s.num_layers) : 0;
-  // Embedding output and final norm input stay too; the recomputed layer's working set is
-  // alive while its backward runs.
+  r.bytes_activations_layers = kept;
+  r.bytes_activations_recompute = largest;
+  // Outside the layers (Korthikanti et al. sec. 4.3): the embedding dropout mask (1 B), the
+  // final norm's input and the LM head's input (the normalized hidden state). The embedding
+  // output itself is the first layer's norm input, counted there. Sequence parallelism keeps
+  // each as its 1/t shard (Megatron saves the LM head input before the all-gather).
   // transformers: the final norm keeps its fp32 input and normalized tensor, the LM head its
   // input (4 + 2 + 2 bytes per element).
-  double outside = o.modules != Modules::kFused && s.norm == NormKind::kRmsNorm ? 8.0 : 2 * kActivationBytes;
-  r.bytes_activations = kept + largest + outside * static_cast<double>(batch * seq * s.hidden_size);
+  const double sbh = static_cast<double>(batch * seq * s.hidden_size);
+  double outside = o.dropout ? 1.0 : 0.0;
+  if (o.modules != Modules::kFused && s.norm == NormKind::kRmsNorm) {
+    outside += 8.0;
+  } else {
+    if (s.final_norm) outside += kActivationBytes;
+    if (s.embedding_norm) outside += kActivationBytes;  // bert: the norm after the embeddings
+    if (s.causal) outside += kActivationBytes;          // LM head input
+  }
+  r.bytes_activations_outside = outside * sbh / (o.sequence_parallel ? t : 1.0);
+  r.bytes_activations = kept + largest + r.bytes_activations_outside;
   // Logits at the start of the backward. transformers: the 16-bit logits (returned), the
   // saved fp32 log-softmax output, the fp32 NLL gradient and the fp32 log-softmax gradient
   // being written: 2 + 4 + 4 + 4 bytes per logit. Fused: 16-bit logits and one fp32 copy.

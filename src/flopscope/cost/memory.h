@@ -14,9 +14,17 @@
 // config uses dropout, plus the 5*a*s^2*b score terms when attention is not fused.
 // For the GPT of that paper (MHA, 4h MLP, dropout, unfused) it gives s*b*h*(34 + 5*a*s/h).
 //   none:      everything above
-//   selective: the attention core is recomputed (score terms dropped)
-//   full:      only each layer's input (2*s*b*h) is kept, plus one layer's activations
-// Sequence parallelism with tensor parallel degree t divides everything by t.
+//   selective: the attention core (Q K^T, softmax, its dropout, attention over V) is
+//              recomputed, as Megatron checkpoints CoreAttention: the 5*a*s^2*b terms (or
+//              flash attention's log-sum-exp) go, Q, K, V and the core's output stay
+//   full:      only each layer's input (2*s*b*h) is kept, plus one layer's whole working
+//              set while its backward recomputes it (Korthikanti's 2*s*b*h*L leaves it out)
+// Tensor parallelism t splits the attention and MLP parts (24 of the 34); sequence
+// parallelism splits the rest too (norm inputs, the s*b*h dropout masks, the layer input
+// kept by full recomputation).
+// Outside the layers: the embedding dropout mask, final norm and LM head inputs (sec. 4.3).
+// Dropout: MemoryOptions::dropout, which front ends set from TransformerSpec::
+// trains_with_dropout() (the config's dropout keys) unless the user overrides it.
 // KV cache: 2 x kv_heads x head_dim per token per layer (MLA: kv_lora_rank +
 // qk_rope_head_dim); a sliding-window layer holds at most `window` tokens.
 // Runtime allowance: CUDA context, cuBLAS workspace and allocator slack, settable (default
@@ -57,6 +65,9 @@ struct MemoryReport {
   double bytes_optimizer = 0;
   double bytes_activations = 0;       ///< train: all layers kept for backward; infer: peak working set
   double bytes_activations_per_layer = 0;
+  double bytes_activations_layers = 0;     ///< train: what the layers keep, summed (per_layer x layers)
+  double bytes_activations_recompute = 0;  ///< train, full recompute: one layer's working set during its backward
+  double bytes_activations_outside = 0;    ///< train: embedding dropout mask, final norm and LM head inputs
   double bytes_kv_cache = 0;          ///< infer: for batch x context
   double bytes_kv_cache_per_token = 0;  ///< all layers, one token, full-attention layers
   double bytes_logits = 0;             ///< train: logits and loss tensors alive at the start of backward

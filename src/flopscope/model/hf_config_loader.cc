@@ -322,6 +322,37 @@ void read_bert(JsonReader& r, TransformerSpec& s) {
   set_layers(s);
 }
 
+// Dropout probabilities, under every key spelling the transformers configuration classes
+// use; where several are present the largest is taken. A key that is absent leaves the
+// family's default (GPT2Config and BertConfig: 0.1; the others: 0.0).
+//   attention (softmax output): attn_pdrop (gpt2), attention_dropout (llama and its
+//     descendants, gpt_neox, opt, phi3), attention_probs_dropout_prob (bert, early gpt_neox)
+//   hidden (attention and MLP outputs, embeddings): resid_pdrop, embd_pdrop (gpt2, phi3),
+//     hidden_dropout (gpt_neox), hidden_dropout_prob (bert, early gpt_neox), dropout (opt)
+// Each must be a number in [0, 1): p = 1 drops everything and is no training setting.
+void read_dropout(JsonReader& r, TransformerSpec& s) {
+  const bool ten_percent = s.model_type == "gpt2" || s.model_type == "bert";
+  auto read = [&r](std::initializer_list<std::string_view> keys, double fallback) {
+    double p = 0;
+    bool any = false;
+    for (std::string_view key : keys) {
+      if (!r.has(key)) continue;
+      const Json& v = r.json().at(std::string(key));
+      double x = v.is_number() ? v.get<double>() : -1;
+      if (!v.is_number() || !(x >= 0 && x < 1)) {
+        r.fail(key, "a dropout probability in [0, 1)", "got " + std::string(v.is_string() ? "string " : "") + v.dump());
+        return 0.0;
+      }
+      p = std::max(p, x);
+      any = true;
+    }
+    return any ? p : fallback;
+  };
+  s.attention_dropout = read({"attn_pdrop", "attention_dropout", "attention_probs_dropout_prob"}, ten_percent ? 0.1 : 0.0);
+  s.hidden_dropout = read({"resid_pdrop", "embd_pdrop", "hidden_dropout", "hidden_dropout_prob", "dropout"},
+                          ten_percent ? 0.1 : 0.0);
+}
+
 using Reader = std::function<void(JsonReader&, TransformerSpec&)>;
 
 const std::map<std::string, Reader>& readers() {
@@ -378,6 +409,7 @@ Result<TransformerSpec> parse_hf_config(std::string_view json_text, std::string_
   s.model_type = type;
   s.source = where;
   it->second(r, s);
+  read_dropout(r, s);
   if (r.failed()) return r.error();
   if (s.num_heads > 0 && s.attention == AttentionKind::kStandard && !r.has("head_dim") && s.hidden_size % s.num_heads != 0) {
     return bad_input(where + ": num_attention_heads: expected a divisor of hidden_size (" + std::to_string(s.hidden_size) +

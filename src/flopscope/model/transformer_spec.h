@@ -85,8 +85,18 @@ struct TransformerSpec {
   bool pooler = false;             ///< bert pooler (dense hidden -> hidden with bias)
   bool lm_head_bias = false;
 
+  /// Dropout probabilities the model trains with (0 = none), read from every spelling HF
+  /// configs use (hf_config_loader.cc lists them). attention: on the softmax output (the
+  /// a*s^2*b mask of unfused attention); hidden: on the attention and MLP outputs and the
+  /// embeddings (the s*b*h masks).
+  double attention_dropout = 0;
+  double hidden_dropout = 0;
+
   MoeSpec moe;
   std::vector<LayerSpec> layers;  ///< num_layers entries
+
+  /// Training keeps dropout masks for backward (Korthikanti et al. 2022, sec. 4.1).
+  bool trains_with_dropout() const { return attention_dropout > 0 || hidden_dropout > 0; }
 
   /// Query heads * head dim (attention inner width).
   int64_t q_width() const { return num_heads * head_dim; }
