@@ -1,5 +1,7 @@
 // predict prefill | decode | train: a model on hardware, through the op list and the
 // timing engine (perf/predict.h).
+#include <fmt/format.h>
+
 #include <iostream>
 
 #include "flopscope/perf/predict.h"
@@ -8,6 +10,7 @@
 #include "command.h"
 #include "model_options.h"
 #include "predict_common.h"
+#include "layout_flags.h"
 #include "predict_model.h"
 
 namespace flopscope::cli {
@@ -28,6 +31,9 @@ struct ModelOptions {
   bool no_flash = false;
   std::string modules;  // empty: default_modules(phase)
   int64_t top = 10;
+  LayoutFlags layout;
+  bool many = false;          // a many-device flag was given (train)
+  double dropout = -1;        // < 0: the config's
 };
 
 nlohmann::json rows_json(const std::vector<OpRow>& rows) {
@@ -44,14 +50,53 @@ nlohmann::json rows_json(const std::vector<OpRow>& rows) {
   return a;
 }
 
+// `predict train --gpus N ...`: the many-device path (perf/parallel.h).
+int run_many(const ModelOptions& o, Workload w, const Setup& s, const TransformerSpec& spec) {
+  const Hardware& hw = *s.hardware;
+  int64_t gpus = o.layout.gpus > 0 ? o.layout.gpus : o.layout.tp * o.layout.pp * o.layout.cp;
+  if (o.layout.global_batch <= 0) {
+    return report_error(bad_input("--global-batch: expected a positive number of sequences per step (with --gpus)"));
+  }
+  auto system = resolve_system(o.layout.system, hw, gpus);
+  if (!system) return report_error(system.error());
+  w.parallel = to_parallel(o.layout);
+  w.parallel.gpus_per_node = system->gpus_per_node;
+  // Many-device training runs Megatron-class stacks: fused norms, rotary and loss.
+  if (o.modules.empty()) w.modules = Modules::kFused;
+  if (o.precision == "bf16") w.grad_reduce_dtype = DType::kBF16;
+  TimingEngine engine(hw, s.profile ? &*s.profile : nullptr, s.software);
+  engine.set_network(system->network());
+  MemoryOptions mo;
+  mo.dropout = o.dropout >= 0 ? o.dropout > 0 : spec.trains_with_dropout();
+  auto p = predict_training(spec, w, gpus, o.layout.global_batch, hw, engine, mo);
+  if (!p) return report_error(p.error());
+  if (o.common.json) {
+    nlohmann::json j = parallel_train_json(*p, spec.name, hw, *system);
+    j["software"] = std::string(software_name(s.software));
+    j["calibration"] = s.profile ? "profile" : "catalog defaults";
+    j["dropout"] = mo.dropout;
+    j["conventions"] = conventions_json();
+    print_json(j);
+  } else {
+    print_parallel_train(*p, spec.name, hw, *system);
+  }
+  return 0;
+}
+
 int run(const ModelOptions& o) {
   Workload w;
   w.phase = o.phase;
   w.batch = o.batch;
   w.seq = o.phase == Phase::kDecode ? 1 : o.seq;
   w.context = o.context;
-  if (auto st = check_positive(o.phase == Phase::kTrainStep ? "--micro-batch" : "--batch", o.batch); !st)
+  if (o.many && o.batch == 0) {
+    // --micro-batch left out: predict_training chooses it.
+  } else if (auto st = check_positive(o.phase == Phase::kTrainStep ? "--micro-batch" : "--batch", o.batch); !st) {
     return report_error(st.error());
+  }
+  if (o.dropout >= 0 && o.dropout >= 1) {
+    return report_error(bad_input(fmt::format("--dropout: expected a probability from 0 to below 1, got {}", o.dropout)));
+  }
   if (o.phase == Phase::kPrefill) {
     if (auto st = check_positive("--prompt", o.seq); !st) return report_error(st.error());
   } else if (o.phase == Phase::kTrainStep) {
@@ -92,6 +137,7 @@ int run(const ModelOptions& o) {
 
   auto spec = load_model_arg(o.model);
   if (!spec) return report_error(spec.error());
+  if (o.many) return run_many(o, w, *s, *spec);
   TimingEngine engine(*s->hardware, s->profile ? &*s->profile : nullptr, s->software);
   auto p = predict(*spec, w, *s->hardware, engine);
   if (!p) return report_error(p.error());
@@ -214,16 +260,28 @@ void register_predict_model_commands(CLI::App& predict, int& exit_code) {
 
   auto tr = std::make_shared<ModelOptions>();
   tr->phase = Phase::kTrainStep;
-  CLI::App* train = predict.add_subcommand("train", "Time, throughput and MFU of one training step on one device");
+  CLI::App* train = predict.add_subcommand(
+      "train", "Time, throughput, MFU and memory of one training step, on one device or many (--gpus)");
   add_model(*train, *tr, "eager");
-  train->add_option("--micro-batch,-b", tr->batch, "Sequences per step")->capture_default_str();
+  train->add_option("--micro-batch,-b", tr->batch,
+                    "Sequences per device per micro-step (default 1; with --gpus the fastest that fits)");
+  add_layout_flags(*train, tr->layout);
+  train->add_option("--dropout", tr->dropout, "Dropout probability (default: the config's) for activation memory");
   train->add_option("--seq,-s", tr->seq, "Tokens per sequence")->required();
   train->add_option("--recompute", tr->recompute, "Activation recomputation: none, selective, full")->capture_default_str();
   train->add_option("--precision", tr->precision, "mixed (fp32 master weights and Adam) or bf16")->capture_default_str();
   train->add_option("--optimizer", tr->optimizer, "adamw")->capture_default_str();
   set_examples(*train, {"flopscope predict train llama-3.2-1b --micro-batch 8 --seq 2048 --hardware h100-sxm",
-                        "flopscope predict train llama-3.1-8b --micro-batch 1 --seq 4096 --recompute full --hardware h100-sxm --json"});
-  train->callback(bind(tr, exit_code));
+                        "flopscope predict train llama-3.1-8b --micro-batch 1 --seq 4096 --recompute full --hardware h100-sxm --json",
+                        "flopscope predict train llama-3.1-70b --hardware h100-sxm --gpus 64 --tp 8 --sp --pp 2 "
+                        "--global-batch 512 --seq 8192 --recompute selective",
+                        "flopscope predict train mixtral-8x7b --hardware h100-sxm --gpus 64 --tp 2 --ep 8 --zero 1 "
+                        "--global-batch 256 --seq 4096 --json"});
+  train->callback([tr, train, &exit_code] {
+    tr->many = tr->layout.given(*train);
+    if (tr->many && train->count("--micro-batch") == 0) tr->batch = 0;
+    exit_code = run(*tr);
+  });
 
   register_predict_graph_command(predict, exit_code);
 }

@@ -38,27 +38,85 @@ DType gemm_compute_dtype(DType act, DType weight) {
 
 class Lowering {
  public:
-  Lowering(const TransformerSpec& s, const Workload& w) : s_(s), w_(w) {
+  Lowering(const TransformerSpec& s, const Workload& w) : s_(s), w_(w), par_(w.parallel) {
     const bool decode = w.phase == Phase::kDecode;
-    tokens_ = w.tokens();
-    q_len_ = decode ? 1 : w.seq;
+    tp_ = std::max<int64_t>(1, par_.tp);
+    cp_ = decode ? 1 : std::max<int64_t>(1, par_.cp);
+    heads_ = std::max<int64_t>(1, s.num_heads / tp_);
+    kv_heads_ = std::max<int64_t>(1, s.num_kv_heads / tp_);
+    tokens_ = decode ? w.batch : w.batch * (w.seq / cp_);
+    q_len_ = decode ? 1 : w.seq / cp_;
     kv_len_ = decode ? w.context + 1 : w.seq;
+    rep_ = par_.sequence_parallel ? 1.0 / static_cast<double>(tp_) : 1.0;
     act_ = w.dtype;
   }
 
   OpList run() {
-    embedding();
+    const int64_t stages = std::max<int64_t>(1, par_.pp);
+    if (stages == 1) embedding();  // with pipeline stages: the last stage's ops (see the header)
     // Group identical layers: (moe, window) -> count.
     std::map<std::pair<bool, int64_t>, int64_t> groups;
     for (const auto& l : s_.layers) groups[{l.moe, l.sliding_window}] += 1;
-    for (const auto& [key, count] : groups) layer(key.first, key.second, count);
+    for (const auto& [key, count] : groups) {
+      // A stage holds layers / pp of them; a kind that does not split evenly rounds up.
+      int64_t here = (count + stages - 1) / stages;
+      layer(key.first, key.second, here);
+    }
     head();
+    if (stages > 1) pipeline_sends();
     if (w_.phase == Phase::kTrainStep) backward_and_optimizer();
     return std::move(ops_);
   }
 
  private:
   double width_bytes(DType t) const { return bytes_per_element(t); }
+
+  // Per-device widths under tensor parallelism: heads split over the tp ranks, KV heads too
+  // (replicated when tp exceeds them).
+  int64_t q_width() const { return heads_ * s_.head_dim; }
+  int64_t kv_width() const { return kv_heads_ * s_.head_dim; }
+  // Elements of a [tokens, width] tensor outside the tensor-parallel regions (norms,
+  // residuals, dropout): split over the tp ranks with sequence parallelism.
+  double replicated(double elements) const { return elements * rep_; }
+
+  void collective(const std::string& name, const std::string& component, CollectiveKind kind, double bytes,
+                  int64_t group, int64_t stride, Pass pass, Overlap overlap, int64_t count) {
+    if (group <= 1 || bytes <= 0) return;
+    push(make_collective(name, kind, bytes, group, members_per_node(group, stride, par_.gpus_per_node), pass, overlap,
+                         count),
+         component);
+  }
+  // Tensor-parallel exchange after a row-parallel projection (forward) or before a column-
+  // parallel one (backward, `pass`): an all-reduce of the [tokens, h] activation, or with
+  // sequence parallelism a reduce-scatter here and an all-gather before the next projection.
+  void tp_exchange(const std::string& name, int64_t count, Pass pass) {
+    if (tp_ <= 1) return;
+    double bytes = static_cast<double>(tokens_) * static_cast<double>(s_.hidden_size) * width_bytes(act_);
+    if (par_.sequence_parallel) {
+      collective(name + ".reduce_scatter", "comm.tp", CollectiveKind::kReduceScatter, bytes, tp_, 1, pass,
+                 Overlap::kExposed, count);
+      collective(name + ".all_gather", "comm.tp", CollectiveKind::kAllGather, bytes, tp_, 1, pass, Overlap::kExposed,
+                 count);
+    } else {
+      collective(name + ".all_reduce", "comm.tp", CollectiveKind::kAllReduce, bytes, tp_, 1, pass, Overlap::kExposed,
+                 count);
+    }
+  }
+
+  void pipeline_sends() {
+    // 1F1B: each micro-batch's activation goes to the next stage and its gradient comes back
+    // ([tokens, h], split over the tp ranks when they scatter it: Megatron's scatter-gather
+    // optimisation, Narayanan et al. 2021 sec. 4.1). One send per model chunk.
+    double bytes = static_cast<double>(tokens_) * static_cast<double>(s_.hidden_size) * width_bytes(act_) /
+                   static_cast<double>(tp_);
+    int64_t chunks = std::max<int64_t>(1, par_.virtual_stages);
+    collective("pipeline.send_activation", "comm.pp", CollectiveKind::kSendRecv, bytes, 2, pp_stride(par_),
+               Pass::kForward, Overlap::kExposed, chunks);
+    if (w_.phase == Phase::kTrainStep) {
+      collective("pipeline.send_gradient", "comm.pp", CollectiveKind::kSendRecv, bytes, 2, pp_stride(par_),
+                 Pass::kBackward, Overlap::kExposed, chunks);
+    }
+  }
 
   Op& push(Op op, std::string component) {
     op.component = std::move(component);
@@ -111,6 +169,7 @@ class Lowering {
   }
 
   void norm(const std::string& name, double elements, int64_t count) {
+    elements = replicated(elements);
     bool rms = s_.norm == NormKind::kRmsNorm;
     elementwise(OpKind::kNorm, name, rms ? "rmsnorm" : "layernorm", "norm", elements, rms ? 4 : 7, 1, 1, count, 1);
     if (rms && composite_norm()) {
@@ -130,6 +189,17 @@ class Lowering {
       elementwise(OpKind::kElementwise, "embed_positions", "add", "embedding", elems, 1, 2, 1, 1,
                   s_.type_vocab_size > 0 ? 2 : 1);
     }
+    if (tp_ > 1) {
+      // Vocab-parallel embedding: each rank gathers the rows it holds, then the ranks sum.
+      double bytes = elems * width_bytes(act_);
+      if (par_.sequence_parallel) {
+        collective("embed_tokens.tp.reduce_scatter", "comm.tp", CollectiveKind::kReduceScatter, bytes, tp_, 1,
+                   Pass::kForward, Overlap::kExposed, 1);
+      } else {
+        collective("embed_tokens.tp.all_reduce", "comm.tp", CollectiveKind::kAllReduce, bytes, tp_, 1, Pass::kForward,
+                   Overlap::kExposed, 1);
+      }
+    }
     if (s_.embedding_norm) norm("embed_norm", elems, 1);
   }
 
@@ -143,15 +213,17 @@ class Lowering {
 
     norm(p + ".input_norm", th, count);
     attention_block(p, window, count);
-    elementwise(OpKind::kElementwise, p + ".residual_attn", "add", "residual", th, 1, 2, 1, count);
+    tp_exchange(p + ".attn.tp", count, Pass::kForward);
+    elementwise(OpKind::kElementwise, p + ".residual_attn", "add", "residual", replicated(th), 1, 2, 1, count);
     norm(p + ".post_attention_norm", th, count);
     if (s_.norms_per_layer == 4) {
       norm(p + ".pre_feedforward_norm", th, count);
       norm(p + ".post_feedforward_norm", th, count);
     }
     if (moe) moe_block(p, count);
-    else mlp_block(p + ".mlp", "mlp", tokens_, s_.intermediate_size, count);
-    elementwise(OpKind::kElementwise, p + ".residual_mlp", "add", "residual", th, 1, 2, 1, count);
+    else mlp_block(p + ".mlp", "mlp", tokens_, s_.intermediate_size / tp_, count);
+    tp_exchange(p + ".mlp.tp", count, Pass::kForward);
+    elementwise(OpKind::kElementwise, p + ".residual_mlp", "add", "residual", replicated(th), 1, 2, 1, count);
   }
 
   void attention_block(const std::string& p, int64_t window, int64_t count) {
@@ -159,9 +231,18 @@ class Lowering {
     const bool decode = w_.phase == Phase::kDecode;
     AttentionShape a;
     a.batch = w_.batch;
-    a.heads = s_.num_heads;
+    a.heads = heads_;
     a.q_len = q_len_;
     a.kv_len = kv_len_;
+    if (cp_ > 1) {
+      // Ring attention (context parallel): each device's query chunk meets every key chunk;
+      // with the causal load balancing of Megatron-Core each device computes 1/cp of the
+      // pairs: cp causal blocks of s/cp (non-causal: s/cp queries against all s keys).
+      if (s_.causal) {
+        a.batch = w_.batch * cp_;
+        a.kv_len = q_len_;
+      }
+    }
     a.causal = s_.causal;
     a.window = window;
     double kv_elems_per_token = 0;  // cached elements per token per layer
@@ -170,40 +251,41 @@ class Lowering {
       if (m.q_lora_rank > 0) {
         linear(p + ".attn.q_a_proj", "attn.qkv", tokens_, m.q_lora_rank, h, count);
         norm(p + ".attn.q_a_norm", static_cast<double>(tokens_ * m.q_lora_rank), count);
-        linear(p + ".attn.q_b_proj", "attn.qkv", tokens_, s_.num_heads * m.qk_head_dim(), m.q_lora_rank, count);
+        linear(p + ".attn.q_b_proj", "attn.qkv", tokens_, heads_ * m.qk_head_dim(), m.q_lora_rank, count);
       } else {
-        linear(p + ".attn.q_proj", "attn.qkv", tokens_, s_.num_heads * m.qk_head_dim(), h, count);
+        linear(p + ".attn.q_proj", "attn.qkv", tokens_, heads_ * m.qk_head_dim(), h, count);
       }
       linear(p + ".attn.kv_a_proj", "attn.qkv", tokens_, m.kv_lora_rank + m.qk_rope_head_dim, h, count);
       norm(p + ".attn.kv_a_norm", static_cast<double>(tokens_ * m.kv_lora_rank), count);
       kv_elems_per_token = static_cast<double>(m.kv_lora_rank + m.qk_rope_head_dim);
       if (decode) {
         // Absorbed: q_nope @ W_UK per head, attention over the latent, then W_UV per head.
-        linear(p + ".attn.q_absorb", "attn.qkv", tokens_, m.kv_lora_rank, m.qk_nope_head_dim, count, 1, s_.num_heads);
+        linear(p + ".attn.q_absorb", "attn.qkv", tokens_, m.kv_lora_rank, m.qk_nope_head_dim, count, 1, heads_);
         a.kv_heads = 1;
         a.head_dim_qk = m.kv_lora_rank + m.qk_rope_head_dim;
         a.head_dim_v = m.kv_lora_rank;
       } else {
-        linear(p + ".attn.kv_b_proj", "attn.qkv", tokens_, s_.num_heads * (m.qk_nope_head_dim + m.v_head_dim),
+        linear(p + ".attn.kv_b_proj", "attn.qkv", tokens_, heads_ * (m.qk_nope_head_dim + m.v_head_dim),
                m.kv_lora_rank, count);
-        a.kv_heads = s_.num_heads;
+        a.kv_heads = heads_;
         a.head_dim_qk = m.qk_head_dim();
         a.head_dim_v = m.v_head_dim;
       }
-      rotary(p, static_cast<double>(tokens_ * (s_.num_heads + 1) * m.qk_rope_head_dim), count);
+      rotary(p, static_cast<double>(tokens_ * (heads_ + 1) * m.qk_rope_head_dim), count);
     } else {
       // transformers keeps q, k and v as three projections for most models; fused modules
       // (serving engines, a compact decoder) concatenate them into one GEMM.
       bool fused_qkv = !hf() || s_.model_type == "gpt2" || s_.model_type == "gpt_neox" || s_.model_type == "phi3";
-      linear(p + ".attn.qkv_proj", "attn.qkv", tokens_, s_.q_width() + 2 * s_.kv_width(), h, count, fused_qkv ? 1 : 3);
+      linear(p + ".attn.qkv_proj", "attn.qkv", tokens_, q_width() + 2 * kv_width(), h, count, fused_qkv ? 1 : 3);
       if (s_.q_norm_size > 0) {
-        norm(p + ".attn.q_norm", static_cast<double>(tokens_ * s_.q_width()), count);
-        norm(p + ".attn.k_norm", static_cast<double>(tokens_ * s_.kv_width()), count);
+        // Per-head norms: inside the tensor-parallel region, never sequence-split.
+        norm(p + ".attn.q_norm", static_cast<double>(tokens_ * q_width()) / rep_, count);
+        norm(p + ".attn.k_norm", static_cast<double>(tokens_ * kv_width()) / rep_, count);
       }
-      if (!s_.learned_positions) rotary(p, static_cast<double>(tokens_ * (s_.q_width() + s_.kv_width())), count);
-      a.kv_heads = s_.num_kv_heads;
+      if (!s_.learned_positions) rotary(p, static_cast<double>(tokens_ * (q_width() + kv_width())), count);
+      a.kv_heads = kv_heads_;
       a.head_dim_qk = a.head_dim_v = s_.head_dim;
-      kv_elems_per_token = static_cast<double>(2 * s_.kv_width());
+      kv_elems_per_token = static_cast<double>(2 * kv_width());
     }
     if (w_.phase != Phase::kForward && w_.phase != Phase::kTrainStep) {
       // Writing this step's keys and values into the cache: a copy each (read, write).
@@ -228,20 +310,27 @@ class Lowering {
       core.kernels = 5;
     }
     push(std::move(core), "attn.core");
+    if (cp_ > 1) {
+      // Ring attention passes each device's K and V chunk around the ring (cp - 1 hops),
+      // behind the attention kernels; the backward passes K, V and their gradients.
+      double chunk = static_cast<double>(tokens_) * kv_elems_per_token * width_bytes(act_);
+      collective(p + ".attn.cp_ring", "comm.cp", CollectiveKind::kSendRecv, chunk * static_cast<double>(cp_ - 1), 2,
+                 cp_stride(par_), Pass::kForward, Overlap::kAttention, count);
+    }
     if (!decode) {
       // The kernel writes O as [batch, heads, seq, d]; o_proj wants [batch, seq, heads * d]:
       // transpose(1, 2).reshape copies it (a view when one token per sequence).
-      double out_elems = static_cast<double>(tokens_ * s_.num_heads) *
+      double out_elems = static_cast<double>(tokens_ * heads_) *
                          static_cast<double>(s_.attention == AttentionKind::kMla ? s_.mla.v_head_dim : s_.head_dim);
       elementwise(OpKind::kDataMovement, p + ".attn.output_transpose", "copy", "attn.core", out_elems, 0, 1, 1, count);
     }
     if (s_.attention == AttentionKind::kMla) {
       if (decode) {
-        linear(p + ".attn.v_absorb", "attn.out", tokens_, s_.mla.v_head_dim, s_.mla.kv_lora_rank, count, 1, s_.num_heads);
+        linear(p + ".attn.v_absorb", "attn.out", tokens_, s_.mla.v_head_dim, s_.mla.kv_lora_rank, count, 1, heads_);
       }
-      linear(p + ".attn.o_proj", "attn.out", tokens_, h, s_.num_heads * s_.mla.v_head_dim, count);
+      linear(p + ".attn.o_proj", "attn.out", tokens_, h, heads_ * s_.mla.v_head_dim, count);
     } else {
-      linear(p + ".attn.o_proj", "attn.out", tokens_, h, s_.q_width(), count);
+      linear(p + ".attn.o_proj", "attn.out", tokens_, h, q_width(), count);
     }
   }
 
@@ -283,16 +372,24 @@ class Lowering {
     const MoeSpec& m = s_.moe;
     const int64_t h = s_.hidden_size;
     linear(p + ".moe.router", "moe.router", tokens_, m.num_experts, h, count);
+    const int64_t ep = std::max<int64_t>(1, par_.ep);
+    const int64_t local_experts = std::max<int64_t>(1, m.num_experts / ep);
+    // Expert parallelism: tokens travel to the devices holding their experts and back
+    // (all-to-all dispatch and combine of [tokens x k, h]); each device then runs its
+    // num_experts / ep experts over tokens x k rows (balanced routing).
+    const double a2a = static_cast<double>(tokens_ * m.experts_per_token) * static_cast<double>(h) * width_bytes(act_);
     elementwise(OpKind::kSoftmax, p + ".moe.topk", "softmax_topk", "moe.router",
                 static_cast<double>(tokens_ * m.num_experts), 6, 1, 1, count, 3);
     // Routed experts as a grouped GEMM over the experts the batch touches; FLOPs are exact
     // (every token runs k experts), weight bytes are those of the touched experts.
-    double touched = expected_experts_touched(m.num_experts, m.experts_per_token, tokens_);
+    collective(p + ".moe.dispatch", "comm.ep", CollectiveKind::kAllToAll, a2a, ep, tp_, Pass::kForward, Overlap::kExposed,
+               count);
+    double touched = expected_experts_touched(local_experts, std::min(m.experts_per_token, local_experts), tokens_ * ep);
     int64_t groups = std::max<int64_t>(1, static_cast<int64_t>(std::llround(touched)));
     double routed_rows = static_cast<double>(tokens_ * m.experts_per_token);
     int64_t rows_per_expert = std::max<int64_t>(1, static_cast<int64_t>(std::ceil(routed_rows / static_cast<double>(groups))));
     size_t first = ops_.size();
-    mlp_block(p + ".moe.experts", "moe.experts", rows_per_expert, m.expert_intermediate_size, count, groups);
+    mlp_block(p + ".moe.experts", "moe.experts", rows_per_expert, m.expert_intermediate_size / tp_, count, groups);
     double exact = routed_rows / static_cast<double>(rows_per_expert * groups);
     for (size_t i = first; i < ops_.size(); ++i) {
       // Rescale FLOPs and activation bytes from the rounded shape to the exact row count.
@@ -311,13 +408,21 @@ class Lowering {
     // Dispatch/combine of token activations (gather by expert, scatter back with weights).
     elementwise(OpKind::kDataMovement, p + ".moe.dispatch_combine", "permute", "moe.experts", routed_rows * static_cast<double>(h),
                 1, 2, 2, count, 4);
-    if (m.shared_intermediate_size > 0) mlp_block(p + ".moe.shared", "moe.shared", tokens_, m.shared_intermediate_size, count);
+    collective(p + ".moe.combine", "comm.ep", CollectiveKind::kAllToAll, a2a, ep, tp_, Pass::kForward, Overlap::kExposed,
+               count);
+    if (m.shared_intermediate_size > 0) {
+      mlp_block(p + ".moe.shared", "moe.shared", tokens_, m.shared_intermediate_size / tp_, count);
+    }
     if (m.shared_expert_gate) linear(p + ".moe.shared_gate", "moe.shared", tokens_, 1, h, count);
   }
 
   void head() {
     const int64_t h = s_.hidden_size;
     if (s_.final_norm) norm("final_norm", static_cast<double>(tokens_ * h), 1);
+    if (tp_ > 1 && par_.sequence_parallel) {
+      collective("final_norm.tp.all_gather", "comm.tp", CollectiveKind::kAllGather,
+                 static_cast<double>(tokens_ * h) * width_bytes(act_), tp_, 1, Pass::kForward, Overlap::kExposed, 1);
+    }
     if (s_.pooler) {
       linear("pooler", "pooler", w_.batch, h, h, 1, 1, 1, false);
       return;
@@ -325,12 +430,24 @@ class Lowering {
     if (!s_.causal) return;
     bool every_token = w_.phase == Phase::kForward || w_.phase == Phase::kTrainStep;
     int64_t rows = every_token ? tokens_ : w_.batch;
-    linear("lm_head", "lm_head", rows, s_.vocab_size, h, 1, 1, 1, false);
+    // Vocab-parallel head (Megatron): each rank computes its vocab / tp logits; the loss
+    // all-reduces the row max, the row sum and the target logit (fp32 per row).
+    const int64_t vocab = (s_.vocab_size + tp_ - 1) / tp_;
+    if (w_.phase == Phase::kTrainStep) tp_exchange("lm_head.tp", 1, Pass::kBackward);
+    linear("lm_head", "lm_head", rows, vocab, h, 1, 1, 1, false);
+    if (w_.phase == Phase::kTrainStep && tp_ > 1) {
+      collective("loss.tp.all_reduce", "comm.tp", CollectiveKind::kAllReduce, static_cast<double>(rows) * 4 * 3, tp_, 1,
+                 Pass::kForward, Overlap::kExposed, 1);
+    } else if (tp_ > 1) {
+      collective("lm_head.tp.all_gather", "comm.tp", CollectiveKind::kAllGather,
+                 static_cast<double>(rows * s_.vocab_size) * width_bytes(act_), tp_, 1, Pass::kForward,
+                 Overlap::kExposed, 1);
+    }
     if (w_.phase == Phase::kTrainStep) {
       // Cross-entropy over fp32 logits: the 16-bit logits are upcast (read 2, write 4 bytes
       // per logit), log-softmax reads them twice (max and sum passes) and writes fp32, the
       // NLL gathers one per row (transformers' ForCausalLMLoss; ~5 FLOPs per logit).
-      double logits = static_cast<double>(rows * s_.vocab_size);
+      double logits = static_cast<double>(rows * vocab);
       Op up = make_elementwise(OpKind::kElementwise, "loss.upcast", "cast_fp32", logits, 0, 1, 0, act_);
       up.bytes_written = logits * 4;
       push(std::move(up), "loss");
@@ -343,13 +460,33 @@ class Lowering {
   void backward_and_optimizer() {
     OpList forward = ops_;
     for (const Op& f : forward) {
+      if (f.pass != Pass::kForward) continue;  // already a backward op (pipeline gradient send, head exchange)
+      if (f.kind == OpKind::kCollective) {
+        // A layer's exchanges repeat in the backward (the conjugate collective, same bytes);
+        // ring attention passes K, V and dK, dV; full recomputation repeats the forward's.
+        bool layer = f.name.rfind("layers", 0) == 0;
+        if (!layer) continue;
+        if (w_.recompute == Recompute::kFull) {
+          Op r = f;
+          r.name += ".recompute";
+          r.pass = Pass::kBackward;
+          r.recomputed = true;
+          push(std::move(r), f.component);
+        }
+        Op b = f;
+        b.name += ".backward";
+        b.pass = Pass::kBackward;
+        if (f.component == "comm.cp") b.collective.bytes *= 2;
+        push(std::move(b), f.component);
+        continue;
+      }
       if (f.kind == OpKind::kEmbedding) {
         // Gradient scatter-add into the embedding table, which is zeroed first.
         Op b = f;
         b.name += ".backward";
         b.pass = Pass::kBackward;
         b.bytes_read *= 2;
-        b.bytes_written += static_cast<double>(s_.vocab_size) * static_cast<double>(s_.hidden_size) * width_bytes(act_);
+        b.bytes_written += static_cast<double>(s_.vocab_size / tp_) * static_cast<double>(s_.hidden_size) * width_bytes(act_);
         b.kernels = 2;
         push(std::move(b), f.component);
         continue;
@@ -425,11 +562,14 @@ class Lowering {
         push(std::move(b), f.component);
       }
     }
+    data_parallel();
     if (w_.optimizer_step) {
       // AdamW: ~12 FLOPs per parameter (moments, bias correction, sqrt, divide, decay).
       // Mixed precision reads fp32 master, m, v and a bf16 grad and writes them back plus
       // the bf16 weights (28 bytes/param); pure bf16 reads and writes 2-byte states (14).
-      double params = static_cast<double>(count_params(s_).total);
+      // Each device updates the parameters it holds (its ZeRO shard from stage 1 on).
+      double params = par_.single_device() ? static_cast<double>(count_params(s_).total) : device_params(s_, par_);
+      if (par_.zero >= 1) params /= static_cast<double>(par_.dp * cp_);
       Op op;
       op.kind = OpKind::kOptimizer;
       op.name = "optimizer.adamw";
@@ -444,8 +584,44 @@ class Lowering {
     }
   }
 
+  // Gradient reduction over the data-parallel (and context-parallel) ranks, and ZeRO's
+  // weight gathers (Rajbhandari et al. 2020, sec. 5; PyTorch FSDP).
+  void data_parallel() {
+    const int64_t group = par_.dp * cp_;
+    if (group <= 1) return;
+    const double params = device_params(s_, par_);
+    const int64_t stride = dp_stride(par_);
+    const double weights = params * width_bytes(act_);
+    if (par_.zero >= 3) {
+      // Every micro-batch gathers the weights for its forward and again for its backward,
+      // and reduce-scatters its gradients, each layer's prefetched behind the previous one.
+      collective("zero3.all_gather_forward", "comm.dp", CollectiveKind::kAllGather, weights, group, stride,
+                 Pass::kForward, Overlap::kMicroBatch, 1);
+      collective("zero3.all_gather_backward", "comm.dp", CollectiveKind::kAllGather, weights, group, stride,
+                 Pass::kBackward, Overlap::kMicroBatch, 1);
+      collective("zero3.reduce_scatter_gradients", "comm.dp", CollectiveKind::kReduceScatter, weights, group, stride,
+                 Pass::kBackward, Overlap::kMicroBatch, 1);
+      return;
+    }
+    const double grads = params * width_bytes(w_.grad_reduce_dtype);
+    if (par_.zero == 0) {
+      collective("dp.all_reduce_gradients", "comm.dp", CollectiveKind::kAllReduce, grads, group, stride,
+                 Pass::kBackward, Overlap::kLastBackward, 1);
+    } else {
+      // Distributed optimizer: reduce-scatter the gradients, update the shard, all-gather
+      // the updated weights (Megatron --use-distributed-optimizer).
+      collective("dp.reduce_scatter_gradients", "comm.dp", CollectiveKind::kReduceScatter, grads, group, stride,
+                 Pass::kBackward, Overlap::kLastBackward, 1);
+      collective("dp.all_gather_weights", "comm.dp", CollectiveKind::kAllGather, weights, group, stride,
+                 Pass::kOptimizer, Overlap::kNextForward, 1);
+    }
+  }
+
   const TransformerSpec& s_;
   const Workload& w_;
+  const Parallel& par_;
+  int64_t tp_ = 1, cp_ = 1, heads_ = 1, kv_heads_ = 1;
+  double rep_ = 1;
   int64_t tokens_ = 0, q_len_ = 0, kv_len_ = 0;
   DType act_ = DType::kBF16;
   OpList ops_;

@@ -57,3 +57,34 @@ OpTotals totals(const OpList& ops) {
 }
 
 }  // namespace flopscope
+
+namespace flopscope {
+
+const char* collective_kind_name(CollectiveKind k) {
+  switch (k) {
+    case CollectiveKind::kAllReduce: return "all_reduce";
+    case CollectiveKind::kAllGather: return "all_gather";
+    case CollectiveKind::kReduceScatter: return "reduce_scatter";
+    case CollectiveKind::kAllToAll: return "all_to_all";
+    case CollectiveKind::kSendRecv: return "send_recv";
+  }
+  return "?";
+}
+
+Op make_collective(std::string name, CollectiveKind kind, double bytes, int64_t group, int64_t members_per_node,
+                   Pass pass, Overlap overlap, int64_t count) {
+  Op op;
+  op.kind = OpKind::kCollective;
+  op.name = std::move(name);
+  op.type = collective_kind_name(kind);
+  op.pass = pass;
+  op.collective = {kind, bytes, group, members_per_node};
+  op.overlap = overlap;
+  op.count = count;
+  // The bytes each device sends and receives, for byte totals.
+  op.bytes_read = bytes;
+  op.bytes_written = 0;
+  return op;
+}
+
+}  // namespace flopscope

@@ -49,12 +49,30 @@ struct AttentionShape {
 
 enum class CollectiveKind { kAllReduce, kAllGather, kReduceScatter, kAllToAll, kSendRecv };
 
-/// A collective: `bytes` is the payload per device; `group` the number of participants.
+/// A collective: `bytes` is the buffer as nccl-tests sizes it (all-reduce: the tensor each
+/// device holds; all-gather: the gathered tensor; reduce-scatter: the tensor before the
+/// scatter; all-to-all: what each device sends in all; send/recv: the message); `group` the
+/// number of participants, `members_per_node` how many of them share a node (0: all: the
+/// group never leaves a node).
 struct CollectiveShape {
   CollectiveKind kind = CollectiveKind::kAllReduce;
   double bytes = 0;
   int64_t group = 1;
+  int64_t members_per_node = 0;
+  bool spans_nodes() const { return members_per_node > 0 && members_per_node < group; }
 };
+
+/// What compute hides a collective (docs/parallelism.md, "Overlap"):
+///   kExposed          on the critical path (tensor-parallel all-reduces, MoE all-to-all,
+///                     pipeline sends)
+///   kMicroBatch       issued ahead and hidden behind the micro-batch's compute (ZeRO-3 /
+///                     FSDP weight all-gathers and gradient reduce-scatters)
+///   kAttention        hidden behind the attention kernels of the layer (ring attention)
+///   kLastBackward     once per step, hidden behind the last micro-batch's backward
+///                     (bucketed data-parallel gradient reduction)
+///   kNextForward      once per step, hidden behind the first micro-batch's forward
+///                     (ZeRO-1/2 parameter all-gather after the sharded optimizer step)
+enum class Overlap { kExposed, kMicroBatch, kAttention, kLastBackward, kNextForward };
 
 enum class Pass { kForward, kBackward, kOptimizer };
 
@@ -74,6 +92,7 @@ struct Op {
   bool recomputed = false;     ///< forward work repeated in backward (activation recomputation)
   int64_t kernels = 1;         ///< kernel launches per instance when run op by op (PyTorch eager);
                                ///< an unfused RMSNorm is ~7, a fused kernel 1
+  Overlap overlap = Overlap::kExposed;  ///< collectives: what hides them
   std::string component;       ///< model component for breakdowns: "attn.qkv", "mlp", "lm_head", ...
   GemmShape gemm;
   AttentionShape attention;
@@ -99,5 +118,10 @@ struct OpTotals {
   double bytes = 0;
 };
 OpTotals totals(const OpList& ops);
+
+/// A collective op of `bytes` over `group` devices, `members_per_node` of them on a node.
+Op make_collective(std::string name, CollectiveKind kind, double bytes, int64_t group, int64_t members_per_node,
+                   Pass pass, Overlap overlap, int64_t count = 1);
+const char* collective_kind_name(CollectiveKind k);
 
 }  // namespace flopscope

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "flopscope/cost/parallel.h"
 #include "flopscope/util/dtype.h"
 #include "flopscope/util/result.h"
 
@@ -44,6 +45,12 @@ struct Workload {
   bool mixed_precision = true;    ///< train: fp32 master weights and Adam states (else all bf16)
   bool flash_attention = true;    ///< fused attention kernels (scores never reach memory)
   Modules modules = Modules::kPyTorch;  ///< how norms, rotary and the loss are written
+  /// The layout over devices; the op list is then ONE device's work for ONE micro-batch of
+  /// `batch` sequences (cost/lower_transformer.h says which pipeline stage).
+  Parallel parallel;
+  /// Data-parallel gradient reduction dtype (Megatron reduces bf16 training's gradients in
+  /// fp32; FSDP/ZeRO-3 in the weight dtype).
+  DType grad_reduce_dtype = DType::kFP32;
 
   int64_t tokens() const { return phase == Phase::kDecode ? batch : batch * seq; }
 };

@@ -19,6 +19,7 @@
 #include <toml++/toml.h>
 
 #include "flopscope/data/embedded.h"
+#include "flopscope/util/text.h"
 #include "flopscope/util/file.h"
 #include "flopscope/util/spellcheck.h"
 #include "flopscope/util/toml_parse.h"
@@ -32,12 +33,6 @@ constexpr double kTera = 1e12;
 constexpr double kGiga = 1e9;
 constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
 constexpr double kMiB = 1024.0 * 1024.0;
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
 
 // ------------------------------------------------------------------------------ hardware
 
@@ -76,30 +71,6 @@ bool valid_id(std::string_view id) {
   });
 }
 
-Status read_sources(const toml::node& n, std::string_view origin, const std::string& field,
-                    std::vector<SourceRef>& out) {
-  const TomlReader r(origin);
-  const toml::array* arr = n.as_array();
-  if (!arr) return r.expected(field, "an array of tables ([[...sources]])", n);
-  static const std::vector<std::string> kKeys = {"what", "url", "date"};
-  out.clear();
-  for (size_t i = 0; i < arr->size(); ++i) {
-    std::string item = fmt::format("{}[{}]", field, i);
-    const toml::table* t = (*arr)[i].as_table();
-    if (!t) return r.expected(item, "a table with what, url, date", (*arr)[i]);
-    SourceRef ref;
-    for (const auto& [key, value] : *t) {
-      std::string k(key.str());
-      if (std::find(kKeys.begin(), kKeys.end(), k) == kKeys.end()) return TomlReader(origin, item).unknown_field(k, kKeys);
-      auto s = r.string(value, item + "." + k);
-      if (!s) return s.error();
-      (k == "what" ? ref.what : k == "url" ? ref.url : ref.date) = std::move(*s);
-    }
-    if (ref.what.empty()) return r.at(item + ".what", "missing, expected what the source is");
-    out.push_back(std::move(ref));
-  }
-  return {};
-}
 
 // Applies the keys of one [hardware.<id>] table onto `hw` (which may hold an entry being
 // overridden). `where` is "hardware.<id>".
@@ -164,7 +135,7 @@ Status apply_entry(const toml::table& t, std::string_view origin, const std::str
       for (size_t i = 0; i < arr->size(); ++i) {
         auto s = r.string((*arr)[i], fmt::format("{}[{}]", field, i));
         if (!s) return s.error();
-        hw.aliases.push_back(lower(*s));
+        hw.aliases.push_back(ascii_lower(*s));
       }
       continue;
     }
@@ -214,6 +185,31 @@ Result<std::vector<std::pair<std::string, const toml::table*>>> hardware_tables(
 }
 
 }  // namespace
+
+Status read_sources(const toml::node& n, std::string_view origin, const std::string& field,
+                    std::vector<SourceRef>& out) {
+  const TomlReader r(origin);
+  const toml::array* arr = n.as_array();
+  if (!arr) return r.expected(field, "an array of tables ([[...sources]])", n);
+  static const std::vector<std::string> kKeys = {"what", "url", "date"};
+  out.clear();
+  for (size_t i = 0; i < arr->size(); ++i) {
+    std::string item = fmt::format("{}[{}]", field, i);
+    const toml::table* t = (*arr)[i].as_table();
+    if (!t) return r.expected(item, "a table with what, url, date", (*arr)[i]);
+    SourceRef ref;
+    for (const auto& [key, value] : *t) {
+      std::string k(key.str());
+      if (std::find(kKeys.begin(), kKeys.end(), k) == kKeys.end()) return TomlReader(origin, item).unknown_field(k, kKeys);
+      auto s = r.string(value, item + "." + k);
+      if (!s) return s.error();
+      (k == "what" ? ref.what : k == "url" ? ref.url : ref.date) = std::move(*s);
+    }
+    if (ref.what.empty()) return r.at(item + ".what", "missing, expected what the source is");
+    out.push_back(std::move(ref));
+  }
+  return {};
+}
 
 // ------------------------------------------------------------------------- HardwareCatalog
 
@@ -327,7 +323,7 @@ const HardwareCatalog& HardwareCatalog::builtin() { return builtin_hardware().ca
 const Status& HardwareCatalog::builtin_status() { return builtin_hardware().status; }
 
 Result<const Hardware*> HardwareCatalog::find(std::string_view id) const {
-  std::string key = lower(id);
+  std::string key = ascii_lower(id);
   for (const auto& hw : entries_) {
     if (hw.id == key) return &hw;
   }

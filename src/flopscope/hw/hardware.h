@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <toml++/toml.h>
 #include <vector>
 
 #include "flopscope/util/dtype.h"
@@ -48,6 +49,11 @@ struct Hardware {
   double peak(DType t) const { return flops_peak[static_cast<size_t>(t)]; }
   bool supports(DType t) const { return peak(t) > 0; }
 };
+
+/// Reads a `[[...sources]]` array of {what, url, date} tables at `field` of a TOML document
+/// read from `origin` (every catalog entry of data/ carries one).
+Status read_sources(const toml::node& n, std::string_view origin, const std::string& field,
+                    std::vector<SourceRef>& out);
 
 class HardwareCatalog {
  public:

@@ -6,6 +6,7 @@
 #include <toml++/toml.h>
 
 #include "flopscope/data/embedded.h"
+#include "flopscope/util/text.h"
 #include "flopscope/util/file.h"
 #include "flopscope/util/limits.h"
 #include "flopscope/util/spellcheck.h"
@@ -19,12 +20,6 @@
 namespace flopscope {
 
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
 
 std::vector<ModelFacts> load_catalog() {
   std::vector<ModelFacts> out;
@@ -77,12 +72,12 @@ const std::vector<ModelFacts>& model_catalog() {
 }
 
 const ModelFacts* find_catalog_model(std::string_view name) {
-  std::string key = lower(name);
+  std::string key = ascii_lower(name);
   for (const auto& f : model_catalog()) {
-    if (f.name == key || lower(f.hf_id) == key) return &f;
+    if (f.name == key || ascii_lower(f.hf_id) == key) return &f;
     // "Llama-3.1-8B" without the org also names it.
     auto slash = f.hf_id.find('/');
-    if (slash != std::string::npos && lower(f.hf_id.substr(slash + 1)) == key) return &f;
+    if (slash != std::string::npos && ascii_lower(f.hf_id.substr(slash + 1)) == key) return &f;
   }
   return nullptr;
 }
@@ -133,7 +128,7 @@ Result<TransformerSpec> load_model(std::string_view what) {
   }
   std::vector<std::string> names;
   for (const auto& f : model_catalog()) names.push_back(f.name);
-  return bad_input("unknown model '" + std::string(what) + "'" + did_you_mean(lower(what), names) +
+  return bad_input("unknown model '" + std::string(what) + "'" + did_you_mean(ascii_lower(what), names) +
                    " (expected a catalog name from `flopscope models`, a config.json, a folder or a .gguf file)");
 }
 

@@ -308,6 +308,32 @@ double TimingEngine::attention_aux_bytes(const Op& op) const {
 double TimingEngine::collective_seconds(const CollectiveShape& c) const {
   if (c.group <= 1 || c.bytes <= 0) return 0;
   double n = static_cast<double>(c.group);
+  if (has_network_) {
+    double factor = c.kind == CollectiveKind::kAllReduce ? 2 * (n - 1) / n
+                    : c.kind == CollectiveKind::kSendRecv ? 1.0
+                                                          : (n - 1) / n;
+    const Network& net = network_;
+    if (!c.spans_nodes() || !net.multi_node()) {
+      double bus = c.kind == CollectiveKind::kAllReduce ? net.bytes_per_second_intra_allreduce : net.bytes_per_second_intra;
+      return net.seconds_latency_intra + c.bytes * factor / bus;
+    }
+    double g = static_cast<double>(c.members_per_node);
+    double per_gpu = net.bytes_per_second_inter / static_cast<double>(std::max<int64_t>(net.gpus_per_node, 1));
+    double nodes = std::ceil(n / g);
+    // Across nodes the latency grows with the tree depth over nodes (NCCL's tree and
+    // PAT algorithms for small messages).
+    double latency = net.seconds_latency_inter * std::max(1.0, std::log2(nodes));
+    if (c.kind == CollectiveKind::kAllToAll) {
+      // Each device sends (n - g)/n of its buffer over its share of the network and the
+      // rest over the node's fabric, both at once.
+      double out = c.bytes * (n - g) / n / per_gpu;
+      double in = c.bytes * (g - 1) / n / net.bytes_per_second_intra;
+      return latency + std::max(out, in);
+    }
+    if (c.kind == CollectiveKind::kSendRecv) return latency + c.bytes / per_gpu;
+    double bus = std::min(net.bytes_per_second_intra, g * per_gpu);
+    return latency + c.bytes * factor / bus;
+  }
   double factor = 1, steps = 1;
   switch (c.kind) {
     case CollectiveKind::kAllReduce:

@@ -32,9 +32,13 @@
 // longest-first (causal). The backward adds the FlashAttention-2/3 pre- and post-processing
 // kernels (dO.O row sums, the fp32 dQ accumulator's zeroing and conversion) as bytes.
 //
-// Collectives: ring algorithms; all-reduce moves 2(n-1)/n of the payload per device,
-// all-gather / reduce-scatter / all-to-all (n-1)/n, at interconnect * interconnect_fraction,
-// plus one seconds_collective_step per ring step.
+// Collectives: the bus-bandwidth model of nccl-tests. All-reduce moves 2(n-1)/n of the buffer
+// per device, all-gather / reduce-scatter / all-to-all (n-1)/n, a send the message. With a
+// system's network (set_network; hw/system.h) a group inside a node runs at the node's
+// measured busbw plus its small-message latency; a group across nodes with g members per node
+// at min(intra busbw, g x the node network's busbw / gpus per node), its all-to-all sending
+// the (n - g)/n that leaves the node over the network. Without one: the hardware's
+// interconnect x interconnect_fraction plus one seconds_collective_step per ring step.
 #pragma once
 
 #include <array>
@@ -45,6 +49,7 @@
 #include "flopscope/cost/op.h"
 #include "flopscope/hw/calibration.h"
 #include "flopscope/hw/hardware.h"
+#include "flopscope/hw/system.h"
 #include "flopscope/perf/efficiency.h"
 #include "flopscope/util/result.h"
 
@@ -133,6 +138,14 @@ class TimingEngine {
   /// Kernels an op launches under the chosen software (0 when fused away).
   int64_t kernels(const Op& op) const;
 
+  /// Times collectives on this network (a system's; hw/system.h) instead of the device's
+  /// interconnect figure alone.
+  void set_network(const Network& network) { network_ = network; has_network_ = true; }
+  bool has_network() const { return has_network_; }
+  const Network& network() const { return network_; }
+  /// Seconds of one collective (what `time` reports for an OpKind::kCollective op).
+  double collective_seconds(const CollectiveShape& c) const;
+
   const Efficiency& efficiency() const { return eff_; }
   Software software() const { return software_; }
   /// The large-GEMM ceiling for a dtype (from the profile when it measured that dtype).
@@ -143,9 +156,10 @@ class TimingEngine {
   double gemm_compute_seconds(const GemmShape& s, DType dtype, GemmPlan* plan) const;
   double attention_compute_seconds(const Op& op) const;
   double attention_aux_bytes(const Op& op) const;
-  double collective_seconds(const CollectiveShape& c) const;
 
   Efficiency eff_;
+  Network network_;
+  bool has_network_ = false;
   Software software_;
   std::array<double, static_cast<size_t>(DType::kCount)> peak_{};
   std::array<double, static_cast<size_t>(DType::kCount)> gemm_ceiling_{};

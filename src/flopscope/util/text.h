@@ -18,4 +18,7 @@ std::string valid_utf8(std::string_view text);
 /// can neither clear the screen nor split a diagnostic over several lines.
 std::string printable(std::string_view text);
 
+/// ASCII letters lowered, other bytes kept: catalog ids and aliases compare this way.
+std::string ascii_lower(std::string_view text);
+
 }  // namespace flopscope

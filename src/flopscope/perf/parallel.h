@@ -1,0 +1,77 @@
+// A training step over many devices (docs/parallelism.md): the op list of one device and
+// one micro-batch (cost/lower_transformer.h with the workload's Parallel layout) timed by the
+// engine, composed into the step of a pipelined, data-parallel run:
+//
+//   t_mb   = forward + backward compute of one micro-batch on one stage
+//            + its exposed collectives (tensor-parallel, MoE all-to-all, pipeline sends)
+//            + what ring attention's and ZeRO-3's collectives add beyond the compute that
+//              hides them
+//   bubble = (pp - 1) / v x t_mb                      (1F1B, v interleaved chunks per stage;
+//                                                     Narayanan et al. 2021, sec. 2.2)
+//   step   = m x t_mb + bubble                        (m micro-batches per pipeline)
+//            + max(0, data-parallel gradient reduction - backward of the last micro-batch)
+//            + max(0, ZeRO-1/2 weight all-gather - forward of one micro-batch)
+//            + optimizer update of the device's shard
+//   MFU    = model FLOPs of the global batch / (step x devices x dense peak)   (PaLM, app. B)
+//   HFU    = the same with recomputation counted
+//
+// Memory of the fullest device (Korthikanti et al. 2022, sec. 4.2.3): the first stage keeps
+// the activations of min(m, pp) micro-batches of its layers/pp layers (x (1 + (pp-1)/(pp v))
+// interleaved); the last keeps one micro-batch plus the logits. Weights 2 B, gradients in the
+// reduction dtype (Megatron: fp32 main grads; ZeRO-3: 2 B), AdamW states 12 B per parameter,
+// each divided by the data-parallel size from ZeRO stage 3, 2 and 1 on.
+#pragma once
+
+#include <array>
+#include <string>
+
+#include "flopscope/cost/flops.h"
+#include "flopscope/cost/memory.h"
+#include "flopscope/cost/workload.h"
+#include "flopscope/hw/hardware.h"
+#include "flopscope/model/transformer_spec.h"
+#include "flopscope/perf/timing_engine.h"
+
+namespace flopscope {
+
+/// Where a step's time goes, per device.
+enum class StepPart { kCompute, kTensorParallel, kPipeline, kExpertParallel, kContextParallel, kDataParallel,
+                      kBubble, kOptimizer, kCount };
+const char* step_part_name(StepPart p);
+
+struct ParallelPrediction {
+  Workload workload;            ///< batch = micro batch; parallel = the layout
+  OpList ops;                   ///< one device, one micro-batch, the last pipeline stage
+  int64_t global_batch = 0;     ///< sequences per step
+  double seconds_per_step = 0;
+  double tokens_per_second = 0;  ///< whole cluster
+  double mfu = 0, hfu = 0;
+  double flops_model_per_step = 0, flops_hardware_per_step = 0;
+  double seconds_forward = 0, seconds_backward = 0;  ///< compute of one micro-batch on one stage
+  double seconds_micro_batch = 0;                    ///< t_mb above
+  double bubble_fraction = 0;                        ///< bubble / (m x t_mb)
+  double seconds_communication = 0;                  ///< every collective of the step, hidden or not
+  double seconds_communication_exposed = 0;          ///< what adds to the step
+  std::array<double, static_cast<size_t>(StepPart::kCount)> seconds_by_part{};
+  MemoryReport memory;          ///< the fullest device
+  double bytes_activations_first_stage = 0, bytes_activations_last_stage = 0;
+  bool fits = true;
+};
+
+/// Checks the layout against the model and the workload (seq divisible by cp, and by 2 cp
+/// for causal load balancing; tokens by tp with sequence parallelism), then predicts.
+/// `workload.phase` must be kTrainStep; `engine` should carry the system's network.
+Result<ParallelPrediction> predict_parallel_train(const TransformerSpec& spec, const Workload& workload,
+                                                  const Hardware& hardware, const TimingEngine& engine,
+                                                  const MemoryOptions& memory_options);
+
+/// A training step of `global_batch` sequences on `gpus` devices: the data-parallel size is
+/// derived (gpus / (tp pp cp)), and a micro batch of 0 in `workload.batch` is chosen: the
+/// fastest of the divisors of global_batch / dp that fits (the smallest when none fits).
+/// Errors name the flag: "--gpus: expected a multiple of tp x pp x cp = 16, got 24",
+/// "--global-batch: expected at least one sequence per data-parallel replica (8), got 4".
+Result<ParallelPrediction> predict_training(const TransformerSpec& spec, const Workload& workload, int64_t gpus,
+                                            int64_t global_batch, const Hardware& hardware,
+                                            const TimingEngine& engine, const MemoryOptions& memory_options);
+
+}  // namespace flopscope
