@@ -65,6 +65,9 @@ class Lowering {
     head();
     if (stages > 1) pipeline_sends();
     if (w_.phase == Phase::kTrainStep) backward_and_optimizer();
+    if (w_.phase == Phase::kTrainStep) {
+      for (Op& op : ops_) op.sustained = true;
+    }
     return std::move(ops_);
   }
 

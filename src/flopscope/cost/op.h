@@ -93,6 +93,9 @@ struct Op {
   int64_t kernels = 1;         ///< kernel launches per instance when run op by op (PyTorch eager);
                                ///< an unfused RMSNorm is ~7, a fused kernel 1
   Overlap overlap = Overlap::kExposed;  ///< collectives: what hides them
+  /// Part of a long steady load (a training step): the tensor cores run at the board's
+  /// power-limited sustained clock (Efficiency::sustained_clock_fraction).
+  bool sustained = false;
   std::string component;       ///< model component for breakdowns: "attn.qkv", "mlp", "lm_head", ...
   GemmShape gemm;
   AttentionShape attention;

@@ -42,6 +42,7 @@ constexpr Field kFields[] = {
     {"attention_cta_overhead", &Efficiency::attention_cta_overhead, false},
     {"attention_cta_overhead_backward", &Efficiency::attention_cta_overhead_backward, false},
     {"attention_mask_overhead", &Efficiency::attention_mask_overhead, false},
+    {"sustained_clock_fraction", &Efficiency::sustained_clock_fraction, true},
 };
 
 // Per-dtype keys: "<prefix><dtype>" sets one entry of an array member.

@@ -32,6 +32,8 @@
 //   attention_cta_overhead        blocks of work per attention CTA spent loading Q / writing O
 //   attention_cta_overhead_backward  the same for a backward CTA (loads K, V; writes dK, dV)
 //   attention_mask_overhead       extra blocks of work per partly masked (diagonal) block
+//   sustained_clock_fraction      tensor-core clock of a long steady load (training steps) at the
+//                                 board's power limit / the clock short kernel benchmarks run at
 #pragma once
 
 #include <array>
@@ -66,6 +68,7 @@ struct Efficiency {
   double attention_cta_overhead = 1.0;
   double attention_cta_overhead_backward = 2.0;
   double attention_mask_overhead = 0.0;
+  double sustained_clock_fraction = 1.0;
 
   /// The large-GEMM ceiling for a dtype (the per-dtype value when given).
   double gemm_ceiling_for(DType t) const {
