@@ -10,6 +10,7 @@
 
 #include "command.h"
 #include "flopscope/hw/hardware.h"
+#include "flopscope/hw/system.h"
 #include "flopscope/plan/price_catalog.h"
 #include "flopscope/util/units.h"
 
@@ -194,25 +195,74 @@ void print_list(const HardwareCatalog& catalog, const PriceCatalog& prices, bool
   if (with_prices) std::cout << "Prices: cheapest current on-demand list price per device-hour; dates vary.\n";
 }
 
+// The system catalog (data/hardware/systems.toml): nodes and their networks.
+nlohmann::json system_json(const System& s) {
+  nlohmann::json sources = nlohmann::json::array();
+  for (const auto& src : s.sources) sources.push_back({{"what", src.what}, {"url", src.url}, {"date", src.date}});
+  return {{"id", s.id},
+          {"name", s.name},
+          {"hardware", s.hardware},
+          {"gpus_per_node", s.gpus_per_node},
+          {"intra_node", s.intra_node},
+          {"bytes_per_second_link", s.bytes_per_second_link},
+          {"bytes_per_second_busbw_intra", si_or_null(s.bytes_per_second_busbw_intra)},
+          {"bytes_per_second_busbw_intra_allreduce", si_or_null(s.bytes_per_second_busbw_intra_allreduce)},
+          {"inter_node", s.inter_node},
+          {"nics_per_node", s.nics_per_node},
+          {"bits_per_second_nic", s.bits_per_second_nic},
+          {"bytes_per_second_busbw_inter", si_or_null(s.bytes_per_second_busbw_inter)},
+          {"seconds_latency_intra", s.seconds_latency_intra},
+          {"seconds_latency_inter", s.seconds_latency_inter},
+          {"notes", s.notes},
+          {"sources", sources}};
+}
+
+void print_systems(const SystemCatalog& systems) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& s : systems.all()) {
+    Network n = s.network();
+    rows.push_back({s.id, s.hardware, std::to_string(s.gpus_per_node), format_si(n.bytes_per_second_intra, "B/s"),
+                    s.nics_per_node > 0 ? fmt::format("{} x {:.0f} Gb/s", s.nics_per_node, s.bits_per_second_nic / 1e9) : "-",
+                    n.multi_node() ? format_si(n.bytes_per_second_inter, "B/s") : "-", s.name});
+  }
+  print_table({"ID", "HARDWARE", "GPUS/NODE", "INTRA BUSBW", "NICS", "NETWORK BUSBW", "NAME"},
+              {false, false, true, true, true, true, false}, rows);
+  std::cout << "\nBus bandwidths as nccl-tests measures them (per GPU inside a node; a whole node's network\n"
+               "across nodes). Sources: --systems --json, data/hardware/systems.toml.\n";
+}
+
 // ---------------------------------------------------------------------------- the command
 
 std::function<int()> setup_hardware(CLI::App& sub) {
   struct Options {
     bool json = false;
     bool prices = false;
+    bool systems = false;
     std::string id;
   };
   auto opts = std::make_shared<Options>();
   sub.add_flag("--json", opts->json, "Print JSON in SI units (FLOP/s, bytes, bytes/s, watts)");
   sub.add_flag("--prices", opts->prices, "Add the cheapest on-demand price per device-hour (or all prices in --json)");
+  sub.add_flag("--systems", opts->systems, "List the system catalog: nodes, their fabric and network (for --gpus)");
   sub.add_option("id", opts->id, "A hardware id or alias (h100-sxm, a100, tpu-v5e, ...): show it in detail");
   set_examples(sub, {"flopscope hardware", "flopscope hardware --prices", "flopscope hardware h100-sxm",
-                     "flopscope hardware mi300x --json",
+                     "flopscope hardware mi300x --json", "flopscope hardware --systems",
                      "FLOPSCOPE_HARDWARE=my-gpus.toml flopscope hardware   # add or override entries"});
   return [opts]() -> int {
     if (const Status& st = HardwareCatalog::builtin_status(); !st) return report_error(st.error());
     const HardwareCatalog& catalog = HardwareCatalog::builtin();
     const PriceCatalog& prices = PriceCatalog::builtin();
+    if (opts->systems) {
+      const SystemCatalog& systems = SystemCatalog::builtin();
+      if (opts->json) {
+        nlohmann::json list = nlohmann::json::array();
+        for (const auto& s : systems.all()) list.push_back(system_json(s));
+        print_json({{"systems", list}});
+      } else {
+        print_systems(systems);
+      }
+      return 0;
+    }
     if (!opts->id.empty()) {
       auto hw = catalog.find(opts->id);
       if (!hw) return report_error(hw.error());
