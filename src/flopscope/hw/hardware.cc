@@ -167,12 +167,7 @@ Result<std::vector<std::pair<std::string, const toml::table*>>> hardware_tables(
   if (!root) return out;
   const toml::table* hw = root->as_table();
   if (!hw) return r.expected("hardware", "a table of [hardware.<id>] entries", *root);
-  std::vector<std::pair<toml::source_position, std::string>> order;
-  for (const auto& [key, value] : *hw) order.emplace_back(value.source().begin, std::string(key.str()));
-  std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
-    return a.first.line != b.first.line ? a.first.line < b.first.line : a.first.column < b.first.column;
-  });
-  for (const auto& [pos, id] : order) {
+  for (const std::string& id : keys_in_file_order(*hw)) {
     std::string where = "hardware." + id;
     if (!valid_id(id)) {
       return r.at(where, "expected a kebab-case id (lowercase letters, digits, '-', '.')");

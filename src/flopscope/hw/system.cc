@@ -92,12 +92,7 @@ Result<SystemCatalog> SystemCatalog::parse(std::string_view text, std::string_vi
   const toml::table* systems = root->as_table();
   if (!systems) return r.expected("system", "a table of [system.<id>] entries", *root);
   // File order: the first system of each hardware is its reference node.
-  std::vector<std::pair<toml::source_position, std::string>> order;
-  for (const auto& [key, value] : *systems) order.emplace_back(value.source().begin, std::string(key.str()));
-  std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
-    return a.first.line != b.first.line ? a.first.line < b.first.line : a.first.column < b.first.column;
-  });
-  for (const auto& [pos, id] : order) {
+  for (const std::string& id : keys_in_file_order(*systems)) {
     std::string where = "system." + id;
     const toml::table* t = systems->get(id)->as_table();
     if (!t) return r.expected(where, "a table", *systems->get(id));
