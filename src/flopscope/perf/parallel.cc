@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "flopscope/cost/lower_transformer.h"
+#include "flopscope/cost/params.h"
 
 namespace flopscope {
 
@@ -35,7 +36,18 @@ StepPart part_of(const Op& op) {
   return StepPart::kDataParallel;
 }
 
-Status check_layout(const TransformerSpec& spec, const Workload& w) {
+bool starts_with(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
+
+// Ops of the layers repeat with the stage's layers; those named embed_* exist only on a
+// stage that holds the embedding (cost/lower_transformer.cc names them so).
+bool layer_op(const Op& op) { return starts_with(op.name, "layers"); }
+bool embedding_op(const Op& op) { return starts_with(op.name, "embed_"); }
+
+int64_t stage_count(int64_t count, int64_t pp) { return (count + pp - 1) / pp; }
+
+}  // namespace
+
+Status check_parallel_layout(const TransformerSpec& spec, const Workload& w) {
   const Parallel& p = w.parallel;
   if (auto st = validate(p, spec); !st) return st;
   if (w.seq % p.cp != 0) {
@@ -52,52 +64,170 @@ Status check_layout(const TransformerSpec& spec, const Workload& w) {
   return {};
 }
 
-}  // namespace
-
-Result<ParallelPrediction> predict_parallel_train(const TransformerSpec& spec, const Workload& w, const Hardware& hw,
-                                                  const TimingEngine& engine, const MemoryOptions& memory_options) {
-  if (w.phase != Phase::kTrainStep) return bad_input("predict_parallel_train: expected a training step");
-  if (auto st = validate(w); !st) return st.error();
-  if (auto st = check_layout(spec, w); !st) return st.error();
-  if (!hw.supports(w.dtype)) {
-    return bad_input("hardware '" + hw.id + "' has no " + std::string(dtype_name(w.dtype)) +
-                     " support (see flopscope hardware " + hw.id + ")");
+Result<StageProfile> profile_stage(const TransformerSpec& spec, const Workload& w, const Hardware& hw,
+                                   const TimingEngine& engine, const MemoryOptions& memory_options) {
+  StageProfile prof;
+  prof.workload = w;
+  Parallel& key = prof.workload.parallel;
+  key.pp = 1;
+  key.virtual_stages = 1;
+  key.dp = 1;
+  key.zero = 0;
+  key.micro_batches = 1;
+  // The stage of one holds every layer and the embedding; the data-parallel collectives
+  // and the optimizer update depend on dp and ZeRO and are added by compose().
+  OpList ops = lower_transformer(spec, prof.workload);
+  for (const Op& op : ops) {
+    if (op.kind == OpKind::kOptimizer) prof.optimizer = op;
+    if (op.pass == Pass::kOptimizer || op.component == "comm.dp") continue;
+    if (auto st = engine.check(op); !st) return st.error();
+    if (op.kind == OpKind::kCollective) {
+      StageProfile::Collective c;
+      c.seconds = engine.collective_seconds(op.collective);
+      c.count = op.count;
+      c.layer = layer_op(op);
+      c.embedding = embedding_op(op);
+      c.part = part_of(op);
+      c.overlap = op.overlap;
+      prof.collectives.push_back(c);
+      continue;
+    }
+    (op.pass == Pass::kForward ? prof.forward : prof.backward).push_back(op);
   }
+  Workload whole = w;
+  whole.parallel = Parallel{};
+  prof.flops = count_flops(spec, whole);
+
+  // Activation memory per layer (Korthikanti et al. 2022) on this layout's split.
+  const Parallel& par = w.parallel;
+  MemoryOptions mo = memory_options;
+  mo.tensor_parallel = par.tp;
+  mo.sequence_parallel = par.sequence_parallel;
+  mo.recompute = w.recompute;
+  mo.flash_attention = w.flash_attention;
+  mo.modules = w.modules;
+  mo.mixed_precision = w.mixed_precision;
+  const int64_t seq = w.seq / par.cp;
+  double per_layer = 0, working = 0;
+  for (const auto& l : spec.layers) {
+    per_layer += activation_bytes_per_layer(spec, w.batch, seq, l.moe, mo);
+    if (w.recompute == Recompute::kFull) {
+      MemoryOptions none = mo;
+      none.recompute = Recompute::kNone;
+      working = std::max(working, activation_bytes_per_layer(spec, w.batch, seq, l.moe, none));
+    }
+  }
+  prof.bytes_activations_per_layer = spec.num_layers > 0 ? per_layer / static_cast<double>(spec.num_layers) : 0;
+  prof.bytes_working_full_recompute = working;
+  (void)hw;
+  return prof;
+}
+
+StageTimes stage_times(const StageProfile& prof, const TimingEngine& engine, int64_t pp) {
+  StageTimes t;
+  t.pp = std::max<int64_t>(1, pp);
+  auto stage = [&](const OpList& in) {
+    if (t.pp == 1) return in;
+    OpList out;
+    out.reserve(in.size());
+    for (const Op& op : in) {
+      if (embedding_op(op)) continue;
+      out.push_back(op);
+      if (layer_op(op)) out.back().count = stage_count(op.count, t.pp);
+    }
+    return out;
+  };
+  const OpList forward = stage(prof.forward), backward = stage(prof.backward);
+  t.seconds_forward = time_ops(engine, forward).seconds;
+  t.seconds_backward = time_ops(engine, backward).seconds;
+  for (const OpList* list : {&forward, &backward}) {
+    for (const Op& op : *list) {
+      if (op.kind == OpKind::kAttention) t.seconds_attention += engine.time(op).seconds_stream * static_cast<double>(op.count);
+    }
+  }
+  for (const StageProfile::Collective& c : prof.collectives) {
+    if (c.embedding && t.pp > 1) continue;
+    const double s = c.seconds * static_cast<double>(c.layer ? stage_count(c.count, t.pp) : c.count);
+    const size_t part = static_cast<size_t>(c.part);
+    switch (c.overlap) {
+      case Overlap::kExposed: t.exposed += s; t.exposed_by_part[part] += s; break;
+      case Overlap::kAttention: t.under_attention += s; break;
+      case Overlap::kMicroBatch: t.under_micro_batch += s; break;
+      case Overlap::kLastBackward:
+      case Overlap::kNextForward: break;  // data-parallel: compose() adds them
+    }
+  }
+  return t;
+}
+
+ParallelPrediction compose(const TransformerSpec& spec, const StageProfile& prof, const StageTimes& st,
+                           const Workload& w, const Hardware& hw, const TimingEngine& engine,
+                           const MemoryOptions& memory_options) {
   const Parallel& par = w.parallel;
   ParallelPrediction r;
   r.workload = w;
-  r.ops = lower_transformer(spec, w);
-  for (const Op& op : r.ops) {
-    if (auto st = engine.check(op); !st) return st.error();
+  const int64_t cp = std::max<int64_t>(1, par.cp), tp = std::max<int64_t>(1, par.tp);
+  const double act = bytes_per_element(w.dtype);
+  const int64_t tokens = w.batch * (w.seq / cp);
+
+  double exposed = st.exposed, under_attention = st.under_attention, under_micro_batch = st.under_micro_batch;
+  double last_backward = 0, next_forward = 0;
+  std::array<double, static_cast<size_t>(StepPart::kCount)> exposed_by_part = st.exposed_by_part;
+  auto add = [&](CollectiveKind kind, double bytes, int64_t group, int64_t stride, Overlap overlap, int64_t count,
+                 StepPart part) {
+    if (group <= 1 || bytes <= 0) return;
+    CollectiveShape c{kind, bytes, group, members_per_node(group, stride, par.gpus_per_node)};
+    const double t = engine.collective_seconds(c) * static_cast<double>(count);
+    switch (overlap) {
+      case Overlap::kExposed: exposed += t; exposed_by_part[static_cast<size_t>(part)] += t; break;
+      case Overlap::kAttention: under_attention += t; break;
+      case Overlap::kMicroBatch: under_micro_batch += t; break;
+      case Overlap::kLastBackward: last_backward += t; break;
+      case Overlap::kNextForward: next_forward += t; break;
+    }
+  };
+  // Pipeline sends (cost/lower_transformer.cc, pipeline_sends): one per model chunk each way.
+  if (par.pp > 1) {
+    const double bytes = static_cast<double>(tokens) * static_cast<double>(spec.hidden_size) * act /
+                         static_cast<double>(tp);
+    const int64_t chunks = std::max<int64_t>(1, par.virtual_stages);
+    add(CollectiveKind::kSendRecv, bytes, 2, pp_stride(par), Overlap::kExposed, chunks, StepPart::kPipeline);
+    add(CollectiveKind::kSendRecv, bytes, 2, pp_stride(par), Overlap::kExposed, chunks, StepPart::kPipeline);
+  }
+  // Data-parallel reduction and ZeRO's gathers (lower_transformer.cc, data_parallel).
+  const int64_t group = par.dp * cp;
+  const double params = device_params(spec, par);
+  if (group > 1) {
+    const int64_t stride = dp_stride(par);
+    const double weights = params * act;
+    const double grads = params * bytes_per_element(w.grad_reduce_dtype);
+    if (par.zero >= 3) {
+      add(CollectiveKind::kAllGather, weights, group, stride, Overlap::kMicroBatch, 1, StepPart::kDataParallel);
+      add(CollectiveKind::kAllGather, weights, group, stride, Overlap::kMicroBatch, 1, StepPart::kDataParallel);
+      add(CollectiveKind::kReduceScatter, weights, group, stride, Overlap::kMicroBatch, 1, StepPart::kDataParallel);
+    } else if (par.zero == 0) {
+      add(CollectiveKind::kAllReduce, grads, group, stride, Overlap::kLastBackward, 1, StepPart::kDataParallel);
+    } else {
+      add(CollectiveKind::kReduceScatter, grads, group, stride, Overlap::kLastBackward, 1, StepPart::kDataParallel);
+      add(CollectiveKind::kAllGather, weights, group, stride, Overlap::kNextForward, 1, StepPart::kDataParallel);
+    }
+  }
+  // The optimizer update of the device's shard (lower_transformer.cc, backward_and_optimizer).
+  double t_opt = 0;
+  if (w.optimizer_step && prof.optimizer.kind == OpKind::kOptimizer) {
+    double shard = par.single_device() ? static_cast<double>(count_params(spec).total) : params;
+    if (par.zero >= 1) shard /= static_cast<double>(par.dp * cp);
+    Op op = prof.optimizer;  // its kind, dtype and flags; the sizes are the shard's
+    op.flops = 12 * shard;
+    op.bytes_read = shard * (w.mixed_precision ? 14 : 8);
+    op.bytes_written = shard * (w.mixed_precision ? 14 : 6);
+    t_opt = time_ops(engine, OpList{op}).seconds;
   }
 
-  // Split the device's ops: compute by pass, collectives by what hides them.
-  OpList forward, backward, optimizer;
-  double exposed = 0, under_attention = 0, under_micro_batch = 0, last_backward = 0, next_forward = 0;
-  double attention = 0;
-  std::array<double, static_cast<size_t>(StepPart::kCount)> exposed_by_part{};
-  std::array<double, static_cast<size_t>(StepPart::kCount)> hidden_by_part{};
-  for (const Op& op : r.ops) {
-    if (op.kind == OpKind::kCollective) {
-      double t = engine.collective_seconds(op.collective) * static_cast<double>(op.count);
-      size_t part = static_cast<size_t>(part_of(op));
-      switch (op.overlap) {
-        case Overlap::kExposed: exposed += t; exposed_by_part[part] += t; break;
-        case Overlap::kAttention: under_attention += t; hidden_by_part[part] += t; break;
-        case Overlap::kMicroBatch: under_micro_batch += t; hidden_by_part[part] += t; break;
-        case Overlap::kLastBackward: last_backward += t; break;
-        case Overlap::kNextForward: next_forward += t; break;
-      }
-      continue;
-    }
-    if (op.kind == OpKind::kAttention) attention += engine.time(op).seconds_stream * static_cast<double>(op.count);
-    (op.pass == Pass::kForward ? forward : op.pass == Pass::kBackward ? backward : optimizer).push_back(op);
-  }
-  r.seconds_forward = time_ops(engine, forward).seconds;
-  r.seconds_backward = time_ops(engine, backward).seconds;
-  const double t_opt = time_ops(engine, optimizer).seconds;
+  r.seconds_forward = st.seconds_forward;
+  r.seconds_backward = st.seconds_backward;
   const double compute = r.seconds_forward + r.seconds_backward;
-  const double cp_exposed = std::max(0.0, under_attention - attention);
+  const double cp_exposed = std::max(0.0, under_attention - st.seconds_attention);
   const double zero3_exposed = std::max(0.0, under_micro_batch - compute);
   r.seconds_micro_batch = compute + exposed + cp_exposed + zero3_exposed;
 
@@ -121,12 +251,9 @@ Result<ParallelPrediction> predict_parallel_train(const TransformerSpec& spec, c
 
   // FLOPs of the global batch: the whole model over every micro-batch of every replica.
   r.global_batch = w.batch * par.micro_batches * par.dp;
-  Workload whole = w;
-  whole.parallel = Parallel{};
-  FlopReport f = count_flops(spec, whole);
   const double replicas = m * static_cast<double>(par.dp);
-  r.flops_model_per_step = f.model_flops * replicas;
-  r.flops_hardware_per_step = f.hardware_flops * replicas;
+  r.flops_model_per_step = prof.flops.model_flops * replicas;
+  r.flops_hardware_per_step = prof.flops.hardware_flops * replicas;
   const double devices = static_cast<double>(par.devices());
   const double peak = hw.peak(w.dtype);
   if (r.seconds_per_step > 0) {
@@ -138,53 +265,37 @@ Result<ParallelPrediction> predict_parallel_train(const TransformerSpec& spec, c
   }
 
   // Memory of the first and the last stage; the fuller one is reported.
-  MemoryOptions mo = memory_options;
-  mo.tensor_parallel = par.tp;
-  mo.sequence_parallel = par.sequence_parallel;
-  mo.recompute = w.recompute;
-  mo.flash_attention = w.flash_attention;
-  mo.modules = w.modules;
-  mo.mixed_precision = w.mixed_precision;
-  const int64_t seq = w.seq / par.cp;
-  double per_layer = 0, working = 0;
-  for (const auto& l : spec.layers) {
-    per_layer += activation_bytes_per_layer(spec, w.batch, seq, l.moe, mo);
-    if (w.recompute == Recompute::kFull) {
-      MemoryOptions none = mo;
-      none.recompute = Recompute::kNone;
-      working = std::max(working, activation_bytes_per_layer(spec, w.batch, seq, l.moe, none));
-    }
-  }
+  const int64_t seq = w.seq / cp;
+  const double per_layer = prof.bytes_activations_per_layer, working = prof.bytes_working_full_recompute;
   const double layers_per_stage = std::ceil(static_cast<double>(spec.num_layers) / stages);
-  per_layer = spec.num_layers > 0 ? per_layer / static_cast<double>(spec.num_layers) : 0;
   double in_flight = std::min(m, stages);
   if (par.virtual_stages > 1) in_flight *= 1 + (stages - 1) / (stages * chunks);
-  const double tp = static_cast<double>(par.tp);
-  const double hidden_out = 2.0 * static_cast<double>(w.batch * seq * spec.hidden_size) / (par.sequence_parallel ? tp : 1);
+  const double dtp = static_cast<double>(par.tp);
+  const double hidden_out = 2.0 * static_cast<double>(w.batch * seq * spec.hidden_size) / (par.sequence_parallel ? dtp : 1);
   r.bytes_activations_first_stage = layers_per_stage * per_layer * in_flight + working + hidden_out;
-  double logits = spec.causal ? static_cast<double>(w.batch * seq) * static_cast<double>(spec.vocab_size) / tp * (2 + 4)
+  double logits = spec.causal ? static_cast<double>(w.batch * seq) * static_cast<double>(spec.vocab_size) / dtp * (2 + 4)
                               : 0;
   r.bytes_activations_last_stage = layers_per_stage * per_layer + working + hidden_out + logits;
   if (par.pp == 1) r.bytes_activations_first_stage = r.bytes_activations_last_stage =
       layers_per_stage * per_layer * 1 + working + hidden_out + logits;
 
-  const double group = static_cast<double>(par.dp * par.cp);
+  const double dgroup = static_cast<double>(par.dp * par.cp);
   const double grad_bytes = par.zero >= 3 ? bytes_per_element(w.dtype) : bytes_per_element(w.grad_reduce_dtype);
   const double state_bytes = w.mixed_precision ? 12 : 4;
   auto device = [&](bool first, double activations) {
     MemoryReport m_;
-    double params = device_params(spec, par, first);
-    m_.bytes_weights = params * 2 / (par.zero >= 3 ? group : 1);
+    double dparams = first ? device_params(spec, par, true) : params;
+    m_.bytes_weights = dparams * 2 / (par.zero >= 3 ? dgroup : 1);
     if (par.zero >= 3) {
       // The gathered weights of the layer being computed and of the one prefetched.
-      m_.bytes_weights += 2 * 2 * params / std::max(1.0, layers_per_stage);
+      m_.bytes_weights += 2 * 2 * dparams / std::max(1.0, layers_per_stage);
     }
-    m_.bytes_gradients = params * grad_bytes / (par.zero >= 2 ? group : 1);
-    m_.bytes_optimizer = params * state_bytes / (par.zero >= 1 ? group : 1);
+    m_.bytes_gradients = dparams * grad_bytes / (par.zero >= 2 ? dgroup : 1);
+    m_.bytes_optimizer = dparams * state_bytes / (par.zero >= 1 ? dgroup : 1);
     m_.bytes_activations = activations;
     m_.bytes_activations_per_layer = per_layer;
     m_.bytes_logits = first && par.pp > 1 ? 0 : logits;
-    m_.bytes_runtime_overhead = mo.bytes_runtime_overhead;
+    m_.bytes_runtime_overhead = memory_options.bytes_runtime_overhead;
     // Megatron and FSDP keep their gradient buffers for the whole step.
     m_.bytes_peak_allocated = m_.bytes_weights + m_.bytes_gradients + m_.bytes_optimizer + activations;
     m_.bytes_total = m_.bytes_peak_allocated + m_.bytes_runtime_overhead;
@@ -194,6 +305,26 @@ Result<ParallelPrediction> predict_parallel_train(const TransformerSpec& spec, c
   MemoryReport last = device(false, r.bytes_activations_last_stage);
   r.memory = first.bytes_total >= last.bytes_total ? first : last;
   r.fits = hw.bytes_memory <= 0 || r.memory.bytes_total <= hw.bytes_memory;
+  return r;
+}
+
+Result<ParallelPrediction> predict_parallel_train(const TransformerSpec& spec, const Workload& w, const Hardware& hw,
+                                                  const TimingEngine& engine, const MemoryOptions& memory_options) {
+  if (w.phase != Phase::kTrainStep) return bad_input("predict_parallel_train: expected a training step");
+  if (auto st = validate(w); !st) return st.error();
+  if (auto st = check_parallel_layout(spec, w); !st) return st.error();
+  if (!hw.supports(w.dtype)) {
+    return bad_input("hardware '" + hw.id + "' has no " + std::string(dtype_name(w.dtype)) +
+                     " support (see flopscope hardware " + hw.id + ")");
+  }
+  OpList ops = lower_transformer(spec, w);
+  for (const Op& op : ops) {
+    if (auto st = engine.check(op); !st) return st.error();
+  }
+  auto prof = profile_stage(spec, w, hw, engine, memory_options);
+  if (!prof) return prof.error();
+  ParallelPrediction r = compose(spec, *prof, stage_times(*prof, engine, w.parallel.pp), w, hw, engine, memory_options);
+  r.ops = std::move(ops);
   return r;
 }
 

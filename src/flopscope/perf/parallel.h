@@ -20,10 +20,18 @@
 // interleaved); the last keeps one micro-batch plus the logits. Weights 2 B, gradients in the
 // reduction dtype (Megatron: fp32 main grads; ZeRO-3: 2 B), AdamW states 12 B per parameter,
 // each divided by the data-parallel size from ZeRO stage 3, 2 and 1 on.
+//
+// The step is a pure function of what one stage computes per micro-batch: profile_stage()
+// lowers and times the layout-independent part once (tp, sp, cp, ep, micro batch,
+// recomputation, on one node placement), stage_times() scales it to a pipeline depth, and
+// compose() adds pp, v, dp and ZeRO arithmetically. predict_parallel_train is exactly
+// profile + stage_times + compose, so the planner (plan/train_planner.h), which caches the
+// first two, can never disagree with it.
 #pragma once
 
 #include <array>
 #include <string>
+#include <vector>
 
 #include "flopscope/cost/flops.h"
 #include "flopscope/cost/memory.h"
@@ -57,6 +65,53 @@ struct ParallelPrediction {
   double bytes_activations_first_stage = 0, bytes_activations_last_stage = 0;
   bool fits = true;
 };
+
+/// The part of a stage that does not depend on pp, v, dp or ZeRO: the compute ops of one
+/// micro-batch on a device of the first pipeline stage of one (pp = 1), with the layers'
+/// and the head's collectives, and the activation memory per layer. Key: the workload's
+/// batch, seq, dtypes, recompute, modules, and the layout's tp, sp, cp, ep, gpus_per_node.
+struct StageProfile {
+  Workload workload;              ///< the key (parallel: pp = dp = v = 1, zero 0)
+  OpList forward, backward;       ///< compute ops (no collectives), lowering order
+  struct Collective {
+    double seconds = 0;           ///< one execution
+    int64_t count = 1;
+    bool layer = false;           ///< repeats with the stage's layers
+    bool embedding = false;       ///< only on a stage that holds the embedding (pp = 1)
+    StepPart part = StepPart::kTensorParallel;
+    Overlap overlap = Overlap::kExposed;
+  };
+  std::vector<Collective> collectives;
+  Op optimizer;                   ///< the lowering's AdamW update (kind kOther: none), rescaled per shard
+  FlopReport flops;               ///< the whole model, one micro-batch, no layout
+  double bytes_activations_per_layer = 0;   ///< mean over the layers
+  double bytes_working_full_recompute = 0;  ///< one layer recomputed (full recomputation)
+};
+
+/// Times of a profile's stage at a pipeline depth (layers / pp layers, the embedding only
+/// at pp = 1): compute by pass, attention, collectives by what hides them.
+struct StageTimes {
+  int64_t pp = 1;
+  double seconds_forward = 0, seconds_backward = 0, seconds_attention = 0;
+  double exposed = 0, under_attention = 0, under_micro_batch = 0;
+  std::array<double, static_cast<size_t>(StepPart::kCount)> exposed_by_part{};
+};
+
+/// Lowers and times the profile of `workload` (its layout's pp, v, dp, zero are ignored).
+Result<StageProfile> profile_stage(const TransformerSpec& spec, const Workload& workload, const Hardware& hardware,
+                                   const TimingEngine& engine, const MemoryOptions& memory_options);
+StageTimes stage_times(const StageProfile& profile, const TimingEngine& engine, int64_t pp);
+
+/// The step of `workload`'s full layout (micro_batches and dp set) from its stage's
+/// profile and times: arithmetic only (a few collectives and the optimizer update timed).
+/// `ops` of the result stays empty; `workload` must match the profile's key.
+ParallelPrediction compose(const TransformerSpec& spec, const StageProfile& profile, const StageTimes& times,
+                           const Workload& workload, const Hardware& hardware, const TimingEngine& engine,
+                           const MemoryOptions& memory_options);
+
+/// Checks a layout against the model and the sequence (validate() plus cp and sp against
+/// --seq), as predict_parallel_train does first.
+Status check_parallel_layout(const TransformerSpec& spec, const Workload& workload);
 
 /// Checks the layout against the model and the workload (seq divisible by cp, and by 2 cp
 /// for causal load balancing; tokens by tp with sequence parallelism), then predicts.
