@@ -5,10 +5,14 @@
 
 #include "command.h"
 #include "flopscope/cost/memory.h"
+#include "flopscope/cost/parallel.h"
+#include "flopscope/perf/parallel.h"
+#include "flopscope/perf/predict.h"
 #include "flopscope/report/table.h"
 #include "flopscope/util/limits.h"
 #include "flopscope/util/units.h"
 #include "graph_commands.h"
+#include "layout_flags.h"
 #include "model_options.h"
 
 namespace flopscope::cli {
@@ -25,6 +29,11 @@ struct MemoryArgs {
   int64_t seq = 2048;
   int64_t context = 0;
   int64_t tp = 1;
+  int64_t pp = 1;
+  int64_t gpus = 0;     ///< train: devices in all (0: tp x pp); ZeRO shards over gpus / (tp pp)
+  int zero = 0;         ///< train: ZeRO stage over the data-parallel ranks
+  std::string hardware = "h100-sxm";  ///< train with --pp/--gpus/--zero: the device the layout is checked on
+  bool many = false;    ///< --pp, --gpus or --zero given
   int64_t group_size = 128;
   bool sp = false;
   bool no_flash = false;
@@ -60,12 +69,91 @@ int run_graph(const MemoryArgs& a) {
   return 0;
 }
 
+// Training memory of the fullest device of a layout: predict_training (perf/parallel.h), the
+// same figure `predict train --gpus` reports (weights, gradients and optimizer states of the
+// stage, sharded over dp from ZeRO 1 on; the first stage's activations of min(m, pp)
+// micro-batches; the last stage's logits).
+int run_train_layout(const MemoryArgs& a, const TransformerSpec& spec, const MemoryOptions& o) {
+  auto hw = HardwareCatalog::builtin().find(a.hardware);
+  if (!hw) return report_error(hw.error());
+  const int64_t gpus = a.gpus > 0 ? a.gpus : a.tp * a.pp;
+  if (a.zero < 0 || a.zero > 3) return report_error(bad_input(fmt::format("--zero: expected 0, 1, 2 or 3, got {}", a.zero)));
+  if (gpus % (a.tp * a.pp) != 0) {
+    return report_error(bad_input(fmt::format("--gpus: expected a multiple of tp x pp = {}, got {}", a.tp * a.pp, gpus)));
+  }
+  auto system = resolve_system("", **hw, gpus);
+  if (!system) return report_error(system.error());
+  Workload w;
+  w.phase = Phase::kTrainStep;
+  w.batch = a.batch;
+  w.seq = a.seq;
+  w.recompute = o.recompute;
+  w.mixed_precision = o.mixed_precision;
+  w.flash_attention = o.flash_attention;
+  w.modules = Modules::kFused;  // the tensors Korthikanti et al. count (memory.h's default)
+  w.parallel.tp = a.tp;
+  w.parallel.pp = a.pp;
+  w.parallel.sequence_parallel = a.sp && a.tp > 1;
+  w.parallel.zero = a.zero;
+  w.parallel.gpus_per_node = system->gpus_per_node;
+  if (a.precision == "bf16") w.grad_reduce_dtype = DType::kBF16;
+  TimingEngine engine(**hw, nullptr, Software::kEager);
+  engine.set_network(system->network());
+  const int64_t dp = gpus / (a.tp * a.pp);
+  auto p = predict_training(spec, w, gpus, a.batch * dp * a.pp, **hw, engine, o);
+  if (!p) return report_error(p.error());
+  const MemoryReport& r = p->memory;
+  if (a.json) {
+    print_json({{"model", spec.name},
+                {"mode", "train"},
+                {"batch", a.batch},
+                {"seq", a.seq},
+                {"recompute", recompute_name(o.recompute)},
+                {"tensor_parallel", a.tp},
+                {"sequence_parallel", a.sp},
+                {"pipeline_parallel", a.pp},
+                {"gpus", gpus},
+                {"data_parallel", dp},
+                {"zero", a.zero},
+                {"micro_batches", a.pp},
+                {"hardware", (*hw)->id},
+                {"bytes_weights", r.bytes_weights},
+                {"bytes_gradients", r.bytes_gradients},
+                {"bytes_optimizer", r.bytes_optimizer},
+                {"bytes_activations", r.bytes_activations},
+                {"bytes_activations_first_stage", p->bytes_activations_first_stage},
+                {"bytes_activations_last_stage", p->bytes_activations_last_stage},
+                {"bytes_logits", r.bytes_logits},
+                {"bytes_runtime_overhead", r.bytes_runtime_overhead},
+                {"bytes_total", r.bytes_total},
+                {"fits", p->fits}});
+    return 0;
+  }
+  std::cout << style(spec.name, "1") << ": training memory of the fullest device, micro batch " << a.batch
+            << " x seq " << a.seq << ", " << describe(p->workload.parallel) << " on " << gpus << " x " << (*hw)->name
+            << "\n\n";
+  Table t({"part", "bytes", "note"}, {false, true, false});
+  t.add({"weights", format_bytes(r.bytes_weights), "bf16, the stage's layers / tp"});
+  t.add({"gradients", format_bytes(r.bytes_gradients), a.zero >= 2 ? "sharded over dp (ZeRO-2)" : "fp32 main grads"});
+  t.add({"optimizer (AdamW)", format_bytes(r.bytes_optimizer),
+         a.zero >= 1 ? fmt::format("12 B/param over dp {} (ZeRO-{})", dp, a.zero) : std::string("12 B/param")});
+  t.add({"activations", format_bytes(r.bytes_activations),
+         a.pp > 1 ? fmt::format("first stage: {} micro-batches of its layers in flight (1F1B)", a.pp)
+                  : std::string("recompute ") + recompute_name(o.recompute)});
+  t.add({"logits", format_bytes(r.bytes_logits), "last stage"});
+  t.add({"runtime allowance", format_bytes(r.bytes_runtime_overhead), "CUDA context + workspace"});
+  t.add_rule();
+  t.add({"total", format_bytes(r.bytes_total), p->fits ? "fits" : "DOES NOT FIT on " + (*hw)->id});
+  std::cout << t.render(2);
+  return 0;
+}
+
 int run(const MemoryArgs& a) {
   if (a.model.size() > 5 && a.model.substr(a.model.size() - 5) == ".onnx") return run_graph(a);
   if (a.mode != "train" && a.mode != "infer") {
     return report_error(bad_input("--mode: expected train or infer, got '" + a.mode + "'"));
   }
-  for (auto [flag, v] : {std::pair{"--batch", a.batch}, {"--tp", a.tp}, {"--group-size", a.group_size}}) {
+  for (auto [flag, v] : {std::pair{"--batch", a.batch}, {"--tp", a.tp}, {"--pp", a.pp}, {"--group-size", a.group_size}}) {
     if (auto st = check_positive(flag, v); !st) return report_error(st.error());
   }
   if (a.dropout_given && !(a.dropout >= 0 && a.dropout < 1)) {
@@ -118,7 +206,14 @@ int run(const MemoryArgs& a) {
   const double p_hidden = a.dropout_given ? a.dropout : spec->hidden_dropout;
   o.dropout = p_attention > 0 || p_hidden > 0;
   bool train = a.mode == "train";
-  MemoryReport r = train ? training_memory(*spec, a.batch, a.seq, o) : inference_memory(*spec, a.batch, context, o);
+  Parallel par;
+  par.tp = a.tp;
+  par.pp = a.pp;
+  par.sequence_parallel = a.sp && a.tp > 1;
+  if (auto st = validate(par, *spec); !st) return report_error(st.error());
+  if (train && a.many) return run_train_layout(a, *spec, o);
+  MemoryReport r = train ? training_memory(*spec, a.batch, a.seq, o)
+                         : inference_memory_per_device(*spec, a.batch, context, o, par);
 
   if (a.json) {
     nlohmann::json j = {{"model", spec->name},
@@ -129,6 +224,7 @@ int run(const MemoryArgs& a) {
                         {"dtype_kv_cache", std::string(dtype_name(*kv))},
                         {"recompute", recompute_name(*rc)},
                         {"tensor_parallel", a.tp},
+                        {"pipeline_parallel", a.pp},
                         {"sequence_parallel", a.sp},
                         {"flash_attention", !a.no_flash},
                         {"dropout_attention", p_attention},
@@ -153,6 +249,7 @@ int run(const MemoryArgs& a) {
   std::cout << style(spec->name, "1") << ": " << (train ? "training" : "inference") << " memory per device, batch "
             << a.batch << (train ? " x seq " + std::to_string(a.seq) : " x context " + std::to_string(context));
   if (a.tp > 1) std::cout << ", tensor parallel " << a.tp << (a.sp ? " + sequence parallel" : "");
+  if (a.pp > 1) std::cout << ", " << a.pp << " pipeline stages (the fullest)";
   std::cout << "\n\n";
   Table t({"part", "bytes", "note"}, {false, true, false});
   if (train) {
@@ -191,6 +288,14 @@ std::function<int()> setup(CLI::App& sub) {
   sub.add_option("--precision", a->precision, "train: mixed (fp32 master + Adam) or bf16")->capture_default_str();
   sub.add_option("--tp", a->tp, "Tensor-parallel degree")->capture_default_str();
   sub.add_flag("--sp", a->sp, "Sequence parallelism (with --tp)");
+  sub.add_option("--pp", a->pp, "Pipeline stages: per-stage memory (weights of ceil(layers / pp) layers; train: the "
+                                "first stage's activations of min(m, pp) micro-batches)")
+      ->capture_default_str();
+  sub.add_option("--gpus", a->gpus, "train: devices in all; optimizer states (and more with --zero) shard over "
+                                    "dp = gpus / (tp x pp)");
+  sub.add_option("--zero", a->zero, "train: ZeRO stage 0-3 over the data-parallel ranks (default 1 with --gpus)");
+  sub.add_option("--hardware", a->hardware, "train with --pp, --gpus or --zero: the device whose memory it must fit")
+      ->capture_default_str();
   sub.add_flag("--no-flash", a->no_flash, "Unfused attention: keep the score matrices");
   sub.add_option_function<double>(
       "--dropout", [a](double p) {
@@ -205,8 +310,14 @@ std::function<int()> setup(CLI::App& sub) {
   set_examples(sub, {"flopscope memory resnet50.onnx --mode infer",
                      "flopscope memory llama-3.1-8b --mode infer --dtype int4 --batch 8 --context 8192",
                      "flopscope memory llama-3.1-70b --mode train --batch 1 --seq 8192 --recompute full --tp 8 --sp",
+                     "flopscope memory llama-3.1-70b --mode train --seq 8192 --tp 8 --sp --pp 4 --gpus 64 --zero 1",
+                     "flopscope memory llama-3.1-405b --mode infer --context 8192 --tp 8 --pp 2",
                      "flopscope memory mixtral-8x7b --mode infer --dtype fp8 --json"});
-  return [a] { return run(*a); };
+  return [a, &sub] {
+    a->many = sub.count("--pp") + sub.count("--gpus") + sub.count("--zero") > 0;
+    if (a->many && sub.count("--zero") == 0 && a->gpus > a->tp * a->pp) a->zero = 1;
+    return run(*a);
+  };
 }
 
 FLOPSCOPE_COMMAND({"memory", "Memory per device for training or inference", setup, 11});

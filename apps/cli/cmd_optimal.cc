@@ -8,9 +8,11 @@
 #include <algorithm>
 #include <cmath>
 #include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "command.h"
@@ -20,6 +22,7 @@
 #include "flopscope/model/load.h"
 #include "flopscope/plan/price_catalog.h"
 #include "flopscope/report/svg.h"
+#include "flopscope/scaling/cluster.h"
 #include "flopscope/scaling/inference_aware.h"
 #include "flopscope/scaling/scaling_law.h"
 #include "flopscope/scaling/training_cost.h"
@@ -72,20 +75,49 @@ Result<HardwareChoice> choose_hardware(const Options& o) {
   return c;
 }
 
-// MFU for a model of `params`: the user's, else default_mfu (the timing engine's prediction
-// for a model of that size on that hardware, so it changes with `params`).
-std::pair<double, std::string> mfu_for(const Options& o, const Hardware& hw, double params) {
-  if (o.mfu > 0) return {o.mfu, "--mfu"};
-  return {default_mfu(hw, params), std::string(default_mfu_source())};
+// MFU for a model of `params`: the user's, else the timing engine's prediction of a training
+// step of a Llama-shaped model of that size over many devices (scaling/cluster.h): on
+// --gpus devices, or on the smallest power-of-two cluster (a node or more) that holds it
+// and trains `flops` within 90 days. Memoised: the budget iteration asks again.
+struct MfuChoice {
+  double mfu = 0;
+  std::string source;
+  double gpus = 0;      ///< the cluster the MFU was predicted on
+  std::string layout;
+};
+
+constexpr double kDefaultWallSeconds = 90 * 86400.0;
+
+MfuChoice mfu_for(const Options& o, const Hardware& hw, double params, double flops) {
+  if (o.mfu > 0) return {o.mfu, "--mfu", o.devices, ""};
+  static std::map<std::tuple<std::string, double, double, double>, MfuChoice> memo;
+  // Round the inputs so the budget iteration converges onto cached entries.
+  auto round3 = [](double v) { return v > 0 ? std::pow(10, std::round(std::log10(v) * 100) / 100) : 0; };
+  auto key = std::make_tuple(hw.id, round3(params), o.devices, o.devices > 0 ? 0 : round3(flops));
+  if (auto it = memo.find(key); it != memo.end()) return it->second;
+  Result<ClusterMfu> c = o.devices > 0 ? cluster_mfu(hw, params, static_cast<int64_t>(o.devices))
+                                       : default_cluster(hw, params, flops, kDefaultWallSeconds);
+  MfuChoice out;
+  if (c && c->mfu > 0) {
+    out = {c->mfu,
+           fmt::format("predicted for {} GPUs ({}{}, {}; {})", c->gpus, c->layout, c->fits ? "" : ", DOES NOT FIT",
+                       c->system,
+                       o.devices > 0 ? "--gpus" : "the smallest power-of-two cluster that holds it and trains in 90 days"),
+           static_cast<double>(c->gpus), c->layout};
+  } else {
+    out = {default_mfu(hw, params), std::string(default_mfu_source()), o.devices, ""};
+  }
+  memo.emplace(key, out);
+  return out;
 }
 
 // The FLOP budget for one law: with GPU-hours or dollars it depends on the MFU, which may
 // depend on the model size, which depends on the budget: iterate to a fixed point.
 double budget_flops(const Options& o, const ScalingLaw& law, const HardwareChoice& hc, double device_hours) {
   if (o.flops > 0) return o.flops;
-  double params = 1e9, flops = 0;
+  double params = 1e9, flops = flops_from_device_hours(device_hours, *hc.hw, 0.4);
   for (int i = 0; i < 8; ++i) {
-    flops = flops_from_device_hours(device_hours, *hc.hw, mfu_for(o, *hc.hw, params).first);
+    flops = flops_from_device_hours(device_hours, *hc.hw, mfu_for(o, *hc.hw, params, flops).mfu);
     params = compute_optimal(law, flops).params;
   }
   return flops;
@@ -181,21 +213,28 @@ int run(const Options& o) {
     std::vector<std::string> row = {law.id, sci(flops), format_si(a.params), format_si(a.tokens),
                                     fmt::format("{:.1f}", a.tokens_per_param()), loss_text(a.loss)};
     if (hc) {
-      auto [mfu, mfu_source] = mfu_for(o, *hc->hw, a.params);
-      TrainingRun t = training_run(flops, *hc->hw, mfu, mfu_source, hc->usd_per_device_hour, hc->price_source);
+      MfuChoice m = mfu_for(o, *hc->hw, a.params, flops);
+      const double mfu = m.mfu;
+      TrainingRun t = training_run(flops, *hc->hw, mfu, m.source, hc->usd_per_device_hour, hc->price_source);
       j["training"] = {{"mfu", mfu},
-                       {"mfu_source", mfu_source},
+                       {"mfu_source", m.source},
                        {"gpu_hours", t.hours_device()},
-                       {"seconds_wall", o.devices > 0 ? nlohmann::json(t.seconds_wall(o.devices)) : nlohmann::json(nullptr)},
-                       {"devices", o.devices > 0 ? nlohmann::json(o.devices) : nlohmann::json(nullptr)},
+                       {"seconds_wall", m.gpus > 0 ? nlohmann::json(t.seconds_wall(m.gpus)) : nlohmann::json(nullptr)},
+                       {"devices", m.gpus > 0 ? nlohmann::json(m.gpus) : nlohmann::json(nullptr)},
+                       {"gpus", m.gpus > 0 ? nlohmann::json(m.gpus) : nlohmann::json(nullptr)},
+                       {"layout", m.layout.empty() ? nlohmann::json(nullptr) : nlohmann::json(m.layout)},
                        {"usd", t.usd_per_device_hour > 0 ? nlohmann::json(t.usd()) : nlohmann::json(nullptr)}};
       row.push_back(format_percent(mfu));
       row.push_back(format_si(t.hours_device()));
-      if (o.devices > 0) row.push_back(format_seconds(t.seconds_wall(o.devices)));
+      if (o.devices > 0) {
+        row.push_back(format_seconds(t.seconds_wall(o.devices)));
+      } else {
+        notes.push_back(fmt::format("{}: MFU {}", law.id, m.source));
+      }
       row.push_back(t.usd_per_device_hour > 0 ? format_usd(t.usd()) : "-");
     }
     if (o.inference_tokens >= 0) {
-      double weight = o.inference_mfu > 0 ? (o.mfu > 0 ? o.mfu : hc ? mfu_for(o, *hc->hw, a.params).first : 0.4) / o.inference_mfu : 1;
+      double weight = o.inference_mfu > 0 ? (o.mfu > 0 ? o.mfu : hc ? mfu_for(o, *hc->hw, a.params, flops).mfu : 0.4) / o.inference_mfu : 1;
       auto r = inference_aware_optimum(law, flops, o.inference_tokens, weight);
       if (!r) {
         j["inference_aware"] = nullptr;
@@ -253,7 +292,7 @@ int run(const Options& o) {
     double per_token = count_flops(*spec, w).model_flops / static_cast<double>(o.seq);
     double n = static_cast<double>(pc.active);
     double flops = o.flops;
-    if (hc) flops = flops_from_device_hours(device_hours, *hc->hw, mfu_for(o, *hc->hw, n).first);
+    if (hc) flops = flops_from_device_hours(device_hours, *hc->hw, mfu_for(o, *hc->hw, n, flops).mfu);
     double tokens = flops / per_token;
     nlohmann::json arch = {{"model", spec->name},
                            {"params", pc.total},
@@ -316,7 +355,12 @@ int run(const Options& o) {
   std::cout << "  loss: nats/token on each paper's data set; not comparable across laws (Kaplan: WebText2, "
                "non-embedding N). '-' = the law has no loss function.\n";
   if (hc) {
-    std::cout << "  MFU: " << (o.mfu > 0 ? std::string("--mfu") : std::string(default_mfu_source())) << "\n";
+    std::cout << "  MFU: "
+              << (o.mfu > 0 ? std::string("--mfu")
+                            : std::string("predicted by the timing engine for a training step of a Llama-shaped model of "
+                                          "that size over the cluster named per law (scaling/cluster.h: the fastest tp x "
+                                          "pp layout that fits, ZeRO-1, 4M-token batches)"))
+              << "\n";
     std::cout << "  price: " << (hc->price_source.empty() ? "none in the catalog (give --price)" : hc->price_source) << "\n";
   }
   for (const auto& n : notes) std::cout << "  " << n << "\n";
@@ -333,9 +377,11 @@ std::function<int()> setup(CLI::App& sub) {
   sub.add_option("--gpu-hours", o->gpu_hours, "Budget in device-hours of --hardware");
   sub.add_option("--budget-usd", o->budget_usd, "Budget in US dollars on --hardware");
   sub.add_option("--hardware", o->hardware, "Accelerator id (flopscope hardware) for time and cost");
-  sub.add_option("--mfu", o->mfu, "Model FLOPs utilisation in (0, 1]; default: default_mfu (see output)");
+  sub.add_option("--mfu", o->mfu, "Model FLOPs utilisation in (0, 1]; default: predicted on --gpus devices (see output)");
   sub.add_option("--price", o->price, "US dollars per device-hour (default: cheapest on-demand in the catalog)");
-  sub.add_option("--devices", o->devices, "Number of devices, for wall-clock time");
+  sub.add_option("--gpus,--devices", o->devices,
+                 "Devices of --hardware: the MFU is predicted for a many-device layout on them, and the wall-clock "
+                 "time (default: the smallest power-of-two cluster that holds the model and trains in 90 days)");
   sub.add_option("--law", o->law, "hoffmann-1, hoffmann-2, hoffmann-3, besiroglu, kaplan, or a laws .toml file (default: all)");
   sub.add_option("--inference-tokens", o->inference_tokens,
                  "Lifetime inference tokens: also show the inference-aware optimum (Sardana et al. 2024)");

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <iostream>
+#include <optional>
 
 #include "flopscope/perf/predict.h"
 #include "flopscope/report/table.h"
@@ -33,6 +34,7 @@ struct ModelOptions {
   int64_t top = 10;
   LayoutFlags layout;
   bool many = false;          // a many-device flag was given (train)
+  bool inference_layout = false;  // --tp / --pp / --system given to prefill or decode
   double dropout = -1;        // < 0: the config's
 };
 
@@ -139,6 +141,20 @@ int run(const ModelOptions& o) {
   if (!spec) return report_error(spec.error());
   if (o.many) return run_many(o, w, *s, *spec);
   TimingEngine engine(*s->hardware, s->profile ? &*s->profile : nullptr, s->software);
+  // Inference across devices (--tp, --pp): the collectives run on the system's network.
+  std::optional<System> system;
+  if (o.inference_layout) {
+    if (auto st = check_positive("--tp", o.layout.tp); !st) return report_error(st.error());
+    if (auto st = check_positive("--pp", o.layout.pp); !st) return report_error(st.error());
+    w.parallel.tp = o.layout.tp;
+    w.parallel.pp = o.layout.pp;
+    if (auto st = validate(w.parallel, *spec); !st) return report_error(st.error());
+    auto sys = resolve_system(o.layout.system, *s->hardware, w.parallel.devices());
+    if (!sys) return report_error(sys.error());
+    system = *sys;
+    w.parallel.gpus_per_node = system->gpus_per_node;
+    engine.set_network(system->network());
+  }
   auto p = predict(*spec, w, *s->hardware, engine);
   if (!p) return report_error(p.error());
   auto top = top_ops(*p, static_cast<size_t>(o.top));
@@ -169,7 +185,12 @@ int run(const ModelOptions& o) {
                         {"seconds_host", p->timing.seconds_host},
                         {"fits", p->fits},
                         {"top_ops", rows_json(top)},
+                        {"gpus", w.parallel.devices()},
+                        {"layout", {{"tp", w.parallel.tp}, {"pp", w.parallel.pp}}},
+                        {"seconds_communication", p->seconds_communication},
                         {"conventions", conventions_json()}};
+    if (system) j["system"] = system->id;
+    if (w.parallel.pp > 1) j["seconds_stage"] = p->seconds_stage;
     if (o.phase == Phase::kPrefill) {
       j["seconds"] = p->seconds;
       j["prompt"] = o.seq;
@@ -188,34 +209,64 @@ int run(const ModelOptions& o) {
     print_json(j);
     return 0;
   }
-  std::cout << style(spec->name, "1") << " " << phase_name(o.phase) << " on " << s->hardware->name << " ("
+  std::cout << style(spec->name, "1") << " " << phase_name(o.phase) << " on "
+            << (w.parallel.single_device() ? std::string() : fmt::format("{} x ", w.parallel.devices()))
+            << s->hardware->name << " ("
             << dtype_name(w.dtype) << ", " << software_name(s->software) << ", "
             << (s->profile ? "calibration profile" : "catalog efficiencies") << ")\n\n";
   Table t({"op", "x", "time", "share", "bound"}, {false, true, true, true, false});
   for (const OpRow& r : top) {
-    t.add({r.op->name, std::to_string(r.op->count), format_seconds(r.seconds), format_percent(r.seconds / p->seconds),
+    t.add({r.op->name, std::to_string(r.op->count), format_seconds(r.seconds), format_percent(r.seconds / p->seconds_stage),
            std::string(bound_name(r.bound))});
   }
   std::cout << "Top " << top.size() << " of " << p->ops.size() << " ops by time:\n" << t.render(2) << "\n";
   std::vector<std::pair<std::string, std::string>> f;
+  if (system) {
+    f.push_back({"layout", fmt::format("tp {} pp {} on {} ({} devices)", w.parallel.tp, w.parallel.pp, system->name,
+                                       w.parallel.devices())});
+  }
   const char* step = o.phase == Phase::kPrefill ? "time" : "time per step";
-  f.push_back({step, format_seconds(p->seconds)});
-  f.push_back({o.phase == Phase::kDecode ? "generated tokens/s" : "tokens/s", format_si(p->tokens_per_second)});
+  f.push_back({step, format_seconds(p->seconds) + (w.parallel.pp > 1 ? " (one request through every stage)" : "")});
+  f.push_back({o.phase == Phase::kDecode ? "generated tokens/s" : "tokens/s",
+               format_si(p->tokens_per_second) + (w.parallel.pp > 1 ? fmt::format(" ({} micro-batches in the pipeline)", w.parallel.pp) : "")});
+  if (!w.parallel.single_device()) {
+    f.push_back({"communication", format_seconds(p->seconds_communication) + " (" +
+                                      format_percent(p->seconds_communication / p->seconds) + ", exposed)"});
+  }
   f.push_back({"model FLOPs", format_si(p->flops.model_flops, "FLOP")});
   f.push_back({"MFU", format_percent(p->mfu) + " (model FLOPs / dense " + std::string(dtype_name(w.dtype)) + " peak; HFU " +
                           format_percent(p->hfu) + ")"});
   const auto& by = p->timing.seconds_by_bound;
-  f.push_back({"bound", "compute " + format_percent(by[0] / p->seconds) + ", memory " + format_percent(by[1] / p->seconds) +
-                            ", overhead " + format_percent(by[2] / p->seconds)});
+  const double stage = p->seconds_stage;  // one device's time (= seconds without pipeline stages)
+  f.push_back({"bound", "compute " + format_percent(by[0] / stage) + ", memory " + format_percent(by[1] / stage) +
+                            ", overhead " + format_percent(by[2] / stage)});
   f.push_back({"kernels", std::to_string(p->timing.kernels)});
   if (s->hardware->bytes_memory > 0) {
     f.push_back({"memory", format_bytes(p->memory.bytes_total) + " of " + format_bytes(s->hardware->bytes_memory) +
-                               (p->fits ? " (fits)" : " (DOES NOT FIT on one device)")});
+                               (p->fits ? " (fits)" : " (DOES NOT FIT on one device)") +
+                               (w.parallel.single_device() ? "" : " per device")});
   } else {
     f.push_back({"memory", format_bytes(p->memory.bytes_total) + " (device memory not in the catalog)"});
   }
   std::cout << render_fields(f, 2);
   return 0;
+}
+
+// --tp, --pp, --system of prefill and decode (inference across devices).
+void add_inference_layout(CLI::App& sub, ModelOptions& o) {
+  sub.add_option("--tp", o.layout.tp, "Tensor-parallel degree (heads and MLP columns over T devices)")
+      ->capture_default_str();
+  sub.add_option("--pp", o.layout.pp, "Pipeline stages (layers over P devices; seconds = one request's latency)")
+      ->capture_default_str();
+  sub.add_option("--system", o.layout.system,
+                 "Node type and network from the system catalog (default: the reference node of --hardware)");
+}
+
+std::function<void()> bind_inference(std::shared_ptr<ModelOptions> o, CLI::App* sub, int& exit_code) {
+  return [o, sub, &exit_code] {
+    o->inference_layout = sub->count("--tp") + sub->count("--pp") + sub->count("--system") > 0;
+    exit_code = run(*o);
+  };
 }
 
 void add_model(CLI::App& sub, ModelOptions& o, const char* software_default) {
@@ -231,10 +282,6 @@ void add_model(CLI::App& sub, ModelOptions& o, const char* software_default) {
   sub.add_option("--top", o.top, "Ops to list")->capture_default_str();
 }
 
-std::function<void()> bind(std::shared_ptr<ModelOptions> o, int& exit_code) {
-  return [o, &exit_code] { exit_code = run(*o); };
-}
-
 }  // namespace
 
 void register_predict_model_commands(CLI::App& predict, int& exit_code) {
@@ -245,8 +292,10 @@ void register_predict_model_commands(CLI::App& predict, int& exit_code) {
   prefill->add_option("--batch,-b", pre->batch, "Prompts")->capture_default_str();
   prefill->add_option("--prompt,-p", pre->seq, "Prompt tokens")->required();
   set_examples(*prefill, {"flopscope predict prefill llama-3.1-8b --batch 1 --prompt 2048 --hardware h100-sxm",
-                          "flopscope predict prefill llama-3.1-70b --prompt 8192 --hardware h200 --dtype fp8 --json"});
-  prefill->callback(bind(pre, exit_code));
+                          "flopscope predict prefill llama-3.1-70b --prompt 8192 --hardware h200 --dtype fp8 --json",
+                          "flopscope predict prefill llama-3.1-70b --prompt 4096 --hardware h100-sxm --tp 4"});
+  add_inference_layout(*prefill, *pre);
+  prefill->callback(bind_inference(pre, prefill, exit_code));
 
   auto dec = std::make_shared<ModelOptions>();
   dec->phase = Phase::kDecode;
@@ -255,8 +304,11 @@ void register_predict_model_commands(CLI::App& predict, int& exit_code) {
   decode->add_option("--batch,-b", dec->batch, "Sequences decoding together")->capture_default_str();
   decode->add_option("--context,-c", dec->context, "Tokens already in the KV cache")->required();
   set_examples(*decode, {"flopscope predict decode llama-3.1-8b --batch 16 --context 4096 --hardware h100-sxm",
-                         "flopscope predict decode mixtral-8x7b --batch 1 --context 1024 --hardware a100-sxm-80gb --weights int4"});
-  decode->callback(bind(dec, exit_code));
+                         "flopscope predict decode mixtral-8x7b --batch 1 --context 1024 --hardware a100-sxm-80gb --weights int4",
+                         "flopscope predict decode llama-3.1-70b --context 4096 --hardware h100-sxm --tp 8 --json",
+                         "flopscope predict decode llama-3.1-405b --context 4096 --hardware h100-sxm --tp 8 --pp 2"});
+  add_inference_layout(*decode, *dec);
+  decode->callback(bind_inference(dec, decode, exit_code));
 
   auto tr = std::make_shared<ModelOptions>();
   tr->phase = Phase::kTrainStep;

@@ -24,7 +24,7 @@ namespace {
 struct Options : WorkloadFlags {
   std::string envs, deadline, objective = "time", svg;
   double budget = 0;
-  int64_t devices = 1;
+  int64_t devices = 0;  // 0: the fewest of 1, 2, 4, 8 that fit
   bool with_catalog = false, json = false;
 };
 
@@ -55,6 +55,8 @@ nlohmann::json entry_json(const RankEntry& e, const Job& job) {
     j["weights"] = std::string(dtype_name(r.weights));
     j["software"] = std::string(software_name(r.software));
     j["fits"] = r.fits;
+    j["layout"] = r.layout.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.layout);
+    j["fit_note"] = r.fit_note;
     j["bytes_per_device"] = r.bytes_per_device;
     j["seconds"] = r.seconds;
     j["usd"] = r.has_price() ? nlohmann::json(r.usd) : nlohmann::json(nullptr);
@@ -104,7 +106,9 @@ int run(const Options& o) {
   if (!job_or) return report_error(job_or.error());
   Job job = *job_or;
   if (auto s = validate(job); !s) return report_error(s.error());
-  if (auto s = check_positive("--devices", o.devices); !s) return report_error(s.error());
+  if (o.devices != 0) {
+    if (auto s = check_positive("--devices", o.devices); !s) return report_error(s.error());
+  }
   RankOptions ro;
   auto objective = parse_rank_objective(o.objective);
   if (!objective) return report_error(objective.error());
@@ -126,11 +130,17 @@ int run(const Options& o) {
     if (!set) return report_error(set.error());
     candidates = set->envs;
   }
-  if (o.envs.empty() || o.with_catalog) {
-    for (auto& e : catalog_candidates(o.devices)) candidates.push_back(std::move(e));
-  }
   auto spec = load_model_arg(o.model);
   if (!spec) return report_error(spec.error());
+  if (o.envs.empty() || o.with_catalog) {
+    for (auto& e : catalog_candidates(o.devices > 0 ? o.devices : 1)) {
+      if (o.devices == 0) {
+        // The fewest devices of this hardware that hold the job (tensor parallel inside a node).
+        if (auto scaled = scale_to_fit(*spec, job, e, {1, 2, 4, 8})) e = std::move(*scaled);
+      }
+      candidates.push_back(std::move(e));
+    }
+  }
   auto entries = rank_environments(*spec, job, candidates, ro);
 
   if (!o.svg.empty()) {
@@ -160,7 +170,8 @@ int run(const Options& o) {
   for (const RankEntry& e : entries) {
     if (!e.ranked) continue;
     const JobRun& r = e.run;
-    t.add({std::to_string(e.rank), e.env, fmt::format("{} x{}", r.hardware, r.devices),
+    t.add({std::to_string(e.rank), e.env,
+           fmt::format("{} x{}", r.hardware, r.devices) + (r.layout.empty() ? "" : " (" + r.layout + ")"),
            fmt::format("{}/{}", dtype_name(r.dtype), dtype_name(r.weights)), format_seconds(r.seconds), format_usd(r.usd),
            format_usd(r.usd / mtok), (r.has_power() ? format_si(r.joules / 3600, "Wh") : std::string("-")), std::string(bound_name(r.bound)), e.pareto ? "*" : ""});
   }
@@ -185,7 +196,9 @@ std::function<int()> setup(CLI::App& sub) {
   add_workload_flags(sub, *o);
   sub.add_option("--envs", o->envs, "TOML file of named environments (default: every priced catalog accelerator)");
   sub.add_flag("--with-catalog", o->with_catalog, "With --envs: also rank every priced catalog accelerator");
-  sub.add_option("--devices", o->devices, "Devices per catalog candidate")->capture_default_str();
+  sub.add_option("--devices", o->devices,
+                 "Devices per catalog candidate (default: the fewest of 1, 2, 4, 8 on which the job fits, tensor "
+                 "parallel inside a node)");
   sub.add_option("--deadline", o->deadline, "Leave out what takes longer: 36h, 2d, 90m, 3600 (seconds)");
   sub.add_option("--budget-usd", o->budget, "Leave out what costs more");
   sub.add_option("--objective", o->objective, "time, cost or energy")->capture_default_str();
@@ -194,7 +207,8 @@ std::function<int()> setup(CLI::App& sub) {
   set_examples(sub, {"flopscope rank llama-3.1-8b --mode train --tokens 1e10 --devices 8 --objective cost",
                      "flopscope rank llama-3.1-8b --mode infer --requests 100000 --batch 32 --prompt 1024 --output 256 "
                      "--envs docs/examples/envs.toml --with-catalog --svg rank.svg",
-                     "flopscope rank llama-3.1-8b --mode train --tokens 2e11 --devices 8 --deadline 3d --budget-usd 20000 --json"});
+                     "flopscope rank llama-3.1-8b --mode train --tokens 2e11 --devices 8 --deadline 3d --budget-usd 20000 --json",
+                     "flopscope rank llama-3.1-70b --mode infer --requests 10000 --batch 8 --prompt 1024 --output 256"});
   return [o] { return run(*o); };
 }
 

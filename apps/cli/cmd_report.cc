@@ -1,14 +1,17 @@
 // flopscope report [MODEL]: the one-screen summary (size, FLOPs per token, memory for
 // training and inference, which accelerators hold it at each precision, how many it takes
 // to train).
+#include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
 #include <iostream>
 
 #include "command.h"
 #include "flopscope/cost/memory.h"
+#include "flopscope/cost/parallel.h"
 #include "flopscope/hw/hardware.h"
 #include "flopscope/model/load.h"
+#include "flopscope/perf/predict.h"
 #include "flopscope/report/table.h"
 #include "flopscope/util/units.h"
 #include "model_options.h"
@@ -28,15 +31,25 @@ struct ReportArgs {
   bool json = false;
 };
 
-// Devices needed to serve batch 1 at `context`: weights and cache split over n devices
-// (tensor parallel), each paying the runtime allowance.
+// Devices needed to serve batch 1 at `context`: one replica over n devices, tensor parallel
+// inside a node (tp up to 8) and pipeline stages past it (tp 8 x pp), each device holding
+// what perf/predict.h's inference_memory_per_device gives (the same figure as
+// `predict decode --tp --pp` and the analyses), plus the runtime allowance.
 int64_t devices_to_serve(const TransformerSpec& s, const Hardware& hw, DType dtype, int64_t context) {
   MemoryOptions o;
   o.weight_dtype = dtype;
   o.kv_dtype = dtype == DType::kFP8 ? DType::kFP8 : DType::kBF16;
   for (int64_t n = 1; n <= 1024; n *= 2) {
-    o.tensor_parallel = n;
-    if (inference_memory(s, 1, context, o).bytes_total <= hw.bytes_memory * kUsableMemory) return n;
+    Parallel par;
+    par.tp = std::min<int64_t>(n, 8);
+    par.pp = n / par.tp;
+    if (!validate(par, s)) {
+      // tp beyond what divides the heads: the same devices as pipeline stages.
+      par.tp = 1;
+      par.pp = n;
+      if (!validate(par, s)) continue;
+    }
+    if (inference_memory_per_device(s, 1, context, o, par).bytes_total <= hw.bytes_memory * kUsableMemory) return n;
   }
   return 0;
 }

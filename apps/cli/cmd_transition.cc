@@ -47,6 +47,7 @@ nlohmann::json run_json(const JobRun& r, const Job& job) {
           {"software", std::string(software_name(r.software))},
           {"fits", r.fits},
           {"fit_note", r.fit_note},
+          {"layout", r.layout.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.layout)},
           {"bytes_per_device", r.bytes_per_device},
           {"bytes_device_memory", r.bytes_device_memory},
           {"seconds", r.seconds},
@@ -129,6 +130,7 @@ int run(const Options& o) {
   Table env({"", "from: " + t->from.env, "to: " + t->to.env}, {false, true, true});
   auto row = [&](const std::string& name, auto field) { env.add({name, field(t->from), field(t->to)}); };
   row("hardware", [](const JobRun& r) { return fmt::format("{} x{}", r.hardware, r.devices); });
+  row("layout", [](const JobRun& r) { return r.layout.empty() ? std::string("one device per replica") : r.layout; });
   row("precision", [](const JobRun& r) { return fmt::format("{} (weights {})", dtype_name(r.dtype), dtype_name(r.weights)); });
   row("software", [](const JobRun& r) { return std::string(software_name(r.software)); });
   row("time", [](const JobRun& r) { return format_seconds(r.seconds); });

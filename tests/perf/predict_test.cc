@@ -248,5 +248,82 @@ TEST(PredictModules, Fp8WeightsQuantizeActivationsAndKeepTheHeadIn16Bits) {
   EXPECT_GT(bf16.seconds / p.seconds, 1.1);
 }
 
+// Inference across devices (docs/parallelism.md, "Inference across devices").
+Prediction run_parallel(const char* model, Workload w, int64_t tp, int64_t pp = 1) {
+  w.parallel.tp = tp;
+  w.parallel.pp = pp;
+  return run(model, w);
+}
+
+int64_t all_reduces(const Prediction& p) {
+  int64_t n = 0;
+  for (const Op& op : p.ops) {
+    if (op.kind == OpKind::kCollective && op.collective.kind == CollectiveKind::kAllReduce) n += op.count;
+  }
+  return n;
+}
+
+TEST(PredictParallel, TensorParallelHalvesWeightsAndKvPerDeviceAndAddsAllReduces) {
+  Prediction one = run("llama-3.1-70b", decode(1, 4096));
+  Prediction two = run_parallel("llama-3.1-70b", decode(1, 4096), 2);
+  EXPECT_NEAR(two.memory.bytes_weights, one.memory.bytes_weights / 2, 1e-9 * one.memory.bytes_weights);
+  EXPECT_NEAR(two.memory.bytes_kv_cache, one.memory.bytes_kv_cache / 2, 1e-9 * one.memory.bytes_kv_cache);
+  EXPECT_FALSE(one.fits);  // 141 GB of bf16 weights on an 80 GB H100
+  EXPECT_TRUE(two.fits);
+  EXPECT_EQ(all_reduces(one), 0);
+  // After attention out and MLP down in every layer, and the vocab-parallel embedding's one.
+  EXPECT_EQ(all_reduces(two), 2 * 80 + 1);
+  EXPECT_GT(two.seconds_communication, 0);
+  EXPECT_EQ(one.seconds_communication, 0);
+  EXPECT_DOUBLE_EQ(two.seconds, two.seconds_stage);  // no pipeline: latency = the device's time
+}
+
+TEST(PredictParallel, MoreTensorParallelDevicesCutDecodeLatencyOf70B) {
+  Prediction t2 = run_parallel("llama-3.1-70b", decode(1, 4096), 2);
+  Prediction t4 = run_parallel("llama-3.1-70b", decode(1, 4096), 4);
+  Prediction t8 = run_parallel("llama-3.1-70b", decode(1, 4096), 8);
+  EXPECT_LT(t4.seconds, t2.seconds);
+  EXPECT_LT(t8.seconds, t4.seconds);
+  EXPECT_GT(t8.seconds, t2.seconds / 4);  // the all-reduces and launches do not shrink with tp
+  // Prefill too.
+  Workload pre;
+  pre.phase = Phase::kPrefill;
+  pre.seq = 4096;
+  EXPECT_LT(run_parallel("llama-3.1-70b", pre, 8).seconds, run_parallel("llama-3.1-70b", pre, 2).seconds);
+}
+
+TEST(PredictParallel, PipelineLatencyCrossesEveryStageAndThroughputIsOneStage) {
+  Prediction p = run_parallel("llama-3.1-70b", decode(1, 4096), 2, 2);
+  double send = 0;
+  for (const OpRow& r : p.rows) {
+    if (r.op->component == "comm.pp") send += r.seconds;
+  }
+  EXPECT_GT(send, 0);
+  EXPECT_NEAR(p.seconds, 2 * (p.seconds_stage - send) + send, 1e-12);
+  EXPECT_NEAR(p.tokens_per_second, 1 / p.seconds_stage, 1e-9 / p.seconds_stage);
+  Prediction flat = run_parallel("llama-3.1-70b", decode(1, 4096), 2);
+  // 40 of 80 layers plus the embedding or the head (the same size in Llama 3.1 70B): half.
+  EXPECT_NEAR(p.memory.bytes_weights, 0.5 * flat.memory.bytes_weights, 1e-9 * flat.memory.bytes_weights);
+  // 80 layers on 3 stages: the fullest holds 27 of them.
+  Prediction three = run_parallel("llama-3.1-70b", decode(1, 4096), 2, 3);
+  EXPECT_NEAR(three.memory.bytes_kv_cache, flat.memory.bytes_kv_cache * 27 / 80, 1e-9 * flat.memory.bytes_kv_cache);
+  EXPECT_GT(three.memory.bytes_weights, flat.memory.bytes_weights / 3);
+  EXPECT_NEAR(p.memory.bytes_kv_cache, flat.memory.bytes_kv_cache / 2, 1e-9 * flat.memory.bytes_kv_cache);
+}
+
+TEST(PredictParallel, LayoutThatDoesNotSplitTheModelIsOneError) {
+  TransformerSpec spec = spec_of("llama-3.1-70b");
+  Workload w = decode(1, 128);
+  w.parallel.tp = 3;
+  TimingEngine engine(hw("h100-sxm"), nullptr, Software::kGraphs);
+  auto p = predict(spec, w, hw("h100-sxm"), engine);
+  ASSERT_FALSE(p.ok());
+  EXPECT_NE(p.error().message.find("--tp"), std::string::npos) << p.error().message;
+  Workload t;
+  t.phase = Phase::kTrainStep;
+  t.parallel.tp = 2;
+  EXPECT_FALSE(predict(spec, t, hw("h100-sxm"), engine).ok());  // perf/parallel.h predicts those
+}
+
 }  // namespace
 }  // namespace flopscope

@@ -111,6 +111,27 @@ TEST(Rank, EnvironmentWhereTheModelDoesNotFitIsReportedNotRanked) {
   EXPECT_TRUE(saw_v100);
 }
 
+TEST(Rank, A70BIsRankedOnEnvironmentsOfSeveralDevices) {
+  auto spec = *load_model("llama-3.1-70b");
+  std::vector<Environment> scaled;
+  for (const char* id : {"h100-sxm", "a100-sxm-80gb", "l40s"}) {
+    auto e = scale_to_fit(spec, serving(""), *catalog_environment(id), {1, 2, 4, 8});
+    ASSERT_TRUE(e.ok()) << e.error().message;
+    EXPECT_GT(e->devices, 1) << id;  // 141 GB of bf16 weights fit on no single one of them
+    EXPECT_EQ(e->name, std::string(id) + "-x" + std::to_string(e->devices));
+    scaled.push_back(*e);
+  }
+  auto entries = rank_environments(spec, serving(""), scaled, {});
+  int ranked = 0;
+  for (const RankEntry& e : entries) {
+    if (!e.ranked) continue;
+    ++ranked;
+    EXPECT_TRUE(e.run.fits);
+    EXPECT_EQ(e.run.layout.rfind("tp ", 0), 0u) << e.env << ": " << e.run.layout;
+  }
+  EXPECT_EQ(ranked, 3);
+}
+
 TEST(Rank, DeadlineAndBudgetLeaveOutWhatMissesThem) {
   auto spec = *load_model("llama-3.1-8b");
   auto all = rank_environments(spec, serving(""), candidates(), {});

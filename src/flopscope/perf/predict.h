@@ -37,11 +37,29 @@ struct Prediction {
   double hfu = 0;                   ///< hardware FLOPs / (seconds x dense peak)
   MemoryReport memory;              ///< train: training memory; otherwise inference memory
   bool fits = true;                 ///< memory.bytes_total <= device memory
+  /// Inference across devices (workload.parallel tp, pp; docs/parallelism.md, "Inference
+  /// across devices"). `ops`, `timing`, `flops`, `rows` and `memory` are one device's (the
+  /// last pipeline stage's, the fullest one for memory); `seconds` is the latency of one
+  /// request through every stage, `tokens_per_second` the throughput of a full pipeline.
+  double seconds_stage = 0;          ///< one stage's time (its pipeline send included); = seconds at pp 1
+  double seconds_communication = 0;  ///< collectives on the request's path (tp exchanges of every stage, sends)
 };
 
-/// Predicts one step on one device. Errors: a dtype the hardware lacks, bad sizes.
+/// Predicts one step on one device, or an inference step (prefill, decode) on the
+/// workload's tp x pp devices:
+///   seconds           = pp x (stage - send) + (pp - 1) x send      (one request crosses every stage)
+///   tokens_per_second = tokens / stage                             (pp micro-batches in flight)
+/// Memory per device: weights / tp of the fullest stage (layers / pp, rounded up, plus the
+/// embedding or the head), KV cache / tp (KV heads replicated past tp) of that stage's layers.
+/// Errors: a dtype the hardware lacks, bad sizes, a layout that does not split the model
+/// (validate(Parallel, spec)), a training layout (perf/parallel.h predicts those).
 Result<Prediction> predict(const TransformerSpec& spec, const Workload& workload, const Hardware& hardware,
                            const TimingEngine& engine);
+
+/// Inference memory of one device of a tp x pp replica (the fullest stage; see predict()).
+/// memory --pp and report use it; predict() reports it.
+MemoryReport inference_memory_per_device(const TransformerSpec& spec, int64_t batch, int64_t context,
+                                         const MemoryOptions& options, const Parallel& parallel);
 
 /// The rows sorted by time, longest first, at most `n`.
 std::vector<OpRow> top_ops(const Prediction& p, size_t n);

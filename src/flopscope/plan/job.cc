@@ -4,7 +4,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
+#include <vector>
 
+#include "flopscope/cost/parallel.h"
+#include "flopscope/hw/system.h"
+#include "flopscope/scaling/cluster.h"
 #include "flopscope/util/units.h"
 
 namespace flopscope {
@@ -19,15 +24,13 @@ void add_bounds(JobRun& r, const Prediction& p, double times) {
   for (size_t b = 0; b < r.seconds_by_bound.size(); ++b) r.seconds_by_bound[b] += p.timing.seconds_by_bound[b] * times;
 }
 
-Op collective(const char* name, CollectiveKind kind, double bytes, int64_t group, DType dtype) {
-  Op op;
-  op.kind = OpKind::kCollective;
-  op.name = name;
-  op.type = name;
-  op.dtype = dtype;
-  op.collective = {kind, bytes, group};
-  op.bytes_read = bytes;
-  return op;
+// The system an environment's devices sit in: the hardware's reference node, or a standalone
+// node on the catalog (or given) interconnect.
+System system_of(const Environment& env, const Hardware& hw) {
+  if (env.bytes_per_second_interconnect <= 0) {
+    if (const System* s = SystemCatalog::builtin().for_hardware(hw.id)) return *s;
+  }
+  return standalone_system(hw);
 }
 
 }  // namespace
@@ -100,43 +103,43 @@ Result<JobRun> run_job(const TransformerSpec& spec, const Job& job, const Enviro
     w.seq = job.seq;
     r.software = env.software.value_or(default_software(w.phase));
     TimingEngine engine(hw, profile, r.software);
-    auto p = predict(spec, w, hw, engine);
-    if (!p) return p.error();
-    const MemoryReport& m = p->memory;
-    double sharded = m.bytes_weights + m.bytes_gradients + m.bytes_optimizer;
-    bool zero3 = false;
-    r.bytes_per_device = m.bytes_total;
-    if (p->fits) {
-      r.fit_note = "fits on one device";
-    } else if (env.devices > 1 && m.bytes_total - sharded + sharded / n <= hw.bytes_memory) {
-      zero3 = true;
-      r.bytes_per_device = m.bytes_total - sharded + sharded / n;
-      r.fit_note = fmt::format("fits with ZeRO-3 sharding over {} devices", env.devices);
+    if (env.devices == 1) {
+      auto p = predict(spec, w, hw, engine);
+      if (!p) return p.error();
+      r.bytes_per_device = p->memory.bytes_total;
+      r.fits = p->fits;
+      r.fit_note = p->fits ? "fits on one device"
+                           : fmt::format("does not fit: needs {} on one device, has {}",
+                                         format_bytes(p->memory.bytes_total), format_bytes(hw.bytes_memory));
+      double steps = ceil_div(job.tokens, static_cast<double>(job.micro_batch * job.seq));
+      r.seconds = steps * p->seconds;
+      add_bounds(r, *p, steps);
+      r.mfu = p->mfu;
     } else {
-      r.fits = false;
-      double best = env.devices > 1 ? m.bytes_total - sharded + sharded / n : m.bytes_total;
-      r.bytes_per_device = best;
-      r.fit_note = fmt::format("does not fit: needs {} per device, has {}", format_bytes(best), format_bytes(hw.bytes_memory));
+      // Many devices (perf/parallel.h): the smallest tp in 1, 2, 4, 8 (inside a node), then
+      // the fewest pipeline stages, that fit with ZeRO-1; global batch = micro batch x devices / tp
+      // (pp micro-batches per pipeline).
+      const System system = system_of(env, hw);
+      engine.set_network(system.network());
+      MemoryOptions mo;
+      mo.dropout = spec.trains_with_dropout();
+      auto best = fitting_training_layout(spec, w, env.devices, 0, system, hw, engine, mo);
+      if (!best) return bad_input(env.name + ": " + best.error().message);
+      const Parallel& par = best->workload.parallel;
+      r.layout = describe(par);
+      r.bytes_per_device = best->memory.bytes_total;
+      r.fits = best->fits;
+      r.fit_note = best->fits ? fmt::format("fits as {} over {} devices", r.layout, env.devices)
+                              : fmt::format("does not fit: needs {} per device as {}, has {}",
+                                            format_bytes(best->memory.bytes_total), r.layout,
+                                            format_bytes(hw.bytes_memory));
+      double steps = ceil_div(job.tokens, static_cast<double>(best->global_batch * job.seq));
+      r.seconds = steps * best->seconds_per_step;
+      const double exposed = std::min(best->seconds_communication_exposed, best->seconds_per_step);
+      r.seconds_by_bound[static_cast<size_t>(Bound::kCompute)] += steps * (best->seconds_per_step - exposed);
+      r.seconds_by_bound[static_cast<size_t>(Bound::kCommunication)] += steps * exposed;
+      r.mfu = best->mfu;
     }
-    double seconds_comm = 0;
-    if (env.devices > 1) {
-      OpList comm;
-      if (zero3) {
-        comm.push_back(collective("zero3.weights.all_gather", CollectiveKind::kAllGather, m.bytes_weights, env.devices, w.dtype));
-        comm.back().count = 2;
-        comm.push_back(collective("zero3.grads.reduce_scatter", CollectiveKind::kReduceScatter, m.bytes_gradients,
-                                  env.devices, w.dtype));
-      } else {
-        comm.push_back(collective("grads.all_reduce", CollectiveKind::kAllReduce, m.bytes_gradients, env.devices, w.dtype));
-      }
-      seconds_comm = time_ops(engine, comm).seconds;
-    }
-    double steps = ceil_div(job.tokens, static_cast<double>(job.micro_batch * job.seq));
-    double rounds = ceil_div(steps, n);
-    r.seconds = rounds * (p->seconds + seconds_comm);
-    add_bounds(r, *p, rounds);
-    r.seconds_by_bound[static_cast<size_t>(Bound::kCommunication)] += rounds * seconds_comm;
-    r.mfu = p->mfu;
   } else {
     w.batch = job.batch;
     w.phase = Phase::kPrefill;
@@ -146,36 +149,73 @@ Result<JobRun> run_job(const TransformerSpec& spec, const Job& job, const Enviro
     r.software = decode_sw;
     TimingEngine prefill_engine(hw, profile, prefill_sw);
     TimingEngine decode_engine(hw, profile, decode_sw);
-    auto pre = predict(spec, w, hw, prefill_engine);
-    if (!pre) return pre.error();
-    w.phase = Phase::kDecode;
-    w.seq = 1;
+    const System system = system_of(env, hw);
+    if (env.devices > 1) {
+      prefill_engine.set_network(system.network());
+      decode_engine.set_network(system.network());
+    }
+    // One replica per tp devices: the smallest tp (1, 2, 4, 8 inside a node) that fits.
     // Simpson's rule over the context the decode steps see: prompt .. prompt + output - 1.
     const int64_t last = job.prompt + job.output - 1;
     const int64_t contexts[3] = {job.prompt, job.prompt + (job.output - 1) / 2, last};
     const double weights[3] = {1.0 / 6, 4.0 / 6, 1.0 / 6};
-    double batches = ceil_div(static_cast<double>(job.requests > 0 ? job.requests : job.batch),
-                              static_cast<double>(job.batch));
-    double rounds = ceil_div(batches, n);
-    double seconds_decode = 0;
     const double steps = static_cast<double>(job.output);
-    for (int i = 0; i < 3; ++i) {
-      w.context = contexts[i];
-      auto d = predict(spec, w, hw, decode_engine);
-      if (!d) return d.error();
-      seconds_decode += weights[i] * steps * d->seconds;
-      add_bounds(r, *d, rounds * weights[i] * steps);
-      if (i == 2) {
-        r.fits = d->fits;
-        r.bytes_per_device = d->memory.bytes_total;
+    const Workload base = w;
+    std::optional<JobRun> chosen;
+    int64_t tp_used = 1;
+    for (int64_t tp : tp_candidates(env.devices, system.gpus_per_node)) {
+      Parallel par;
+      par.tp = tp;
+      par.gpus_per_node = system.gpus_per_node;
+      if (!validate(par, spec)) continue;
+      JobRun t = r;
+      Workload lw = base;
+      lw.parallel = par;
+      lw.phase = Phase::kPrefill;
+      lw.seq = job.prompt;
+      auto pre = predict(spec, lw, hw, prefill_engine);
+      if (!pre) return pre.error();
+      lw.phase = Phase::kDecode;
+      lw.seq = 1;
+      double batches = ceil_div(static_cast<double>(job.requests > 0 ? job.requests : job.batch),
+                                static_cast<double>(job.batch));
+      double rounds = ceil_div(batches, static_cast<double>(env.devices / tp));
+      double seconds_decode = 0;
+      for (int i = 0; i < 3; ++i) {
+        lw.context = contexts[i];
+        auto d = predict(spec, lw, hw, decode_engine);
+        if (!d) return d.error();
+        seconds_decode += weights[i] * steps * d->seconds;
+        add_bounds(t, *d, rounds * weights[i] * steps);
+        if (i == 2) {
+          t.fits = d->fits;
+          t.bytes_per_device = d->memory.bytes_total;
+        }
       }
+      add_bounds(t, *pre, rounds);
+      t.seconds = rounds * (pre->seconds + seconds_decode);
+      t.mfu = pre->mfu;
+      chosen = t;
+      tp_used = tp;
+      if (t.fits) break;
     }
-    add_bounds(r, *pre, rounds);
-    r.seconds = rounds * (pre->seconds + seconds_decode);
-    r.mfu = pre->mfu;
-    r.fit_note = r.fits ? (env.devices > 1 ? "fits on one device (one replica per device)" : "fits on one device")
-                        : fmt::format("does not fit: needs {} per device, has {} (tensor parallelism is not modelled)",
-                                      format_bytes(r.bytes_per_device), format_bytes(hw.bytes_memory));
+    if (!chosen) {
+      return bad_input(fmt::format("{}: no tensor-parallel degree up to {} splits {}'s heads", env.name,
+                                   env.devices, spec.name));
+    }
+    r = *chosen;
+    const int64_t replicas = env.devices / tp_used;
+    if (tp_used > 1) r.layout = fmt::format("tp {} x {} replica{}", tp_used, replicas, replicas > 1 ? "s" : "");
+    if (r.fits && tp_used == 1) {
+      r.fit_note = env.devices > 1 ? "fits on one device (one replica per device)" : "fits on one device";
+    } else if (r.fits) {
+      r.fit_note = fmt::format("fits with tensor parallelism over {} devices ({} replica{})", tp_used, replicas,
+                               replicas > 1 ? "s" : "");
+    } else {
+      r.fit_note = fmt::format("does not fit: needs {} per device{}, has {}", format_bytes(r.bytes_per_device),
+                               tp_used > 1 ? fmt::format(" with tp {}", tp_used) : std::string(" on one device"),
+                               format_bytes(hw.bytes_memory));
+    }
   }
   auto worst = std::max_element(r.seconds_by_bound.begin(), r.seconds_by_bound.end());
   r.bound = static_cast<Bound>(worst - r.seconds_by_bound.begin());

@@ -2,28 +2,24 @@
 // environment, timed through the pipeline (perf/predict.h). Nothing here re-derives FLOPs
 // or times: every second comes from predict() or from the timing engine.
 //
-// Training (and full fine-tuning, the same op list over fewer tokens) on N devices, data
-// parallel (docs/transitions.md, "Model"):
-//   steps      = ceil(tokens / (micro_batch * seq))             micro-batches in all
-//   rounds     = ceil(steps / N)                                 every device runs one per round
-//   seconds    = rounds * (seconds_step + seconds_comm)
-//   seconds_step: predict() of one train step (forward, backward, AdamW) on one device
-//   seconds_comm: N = 1: 0; replicated weights: a ring all-reduce of the bf16 gradients;
-//                 ZeRO-3 (used when the model fits only sharded): two all-gathers of the
-//                 weights (forward and backward) and a reduce-scatter of the gradients,
-//                 each an OpKind::kCollective op timed by the engine, not overlapped with
-//                 compute (an upper bound; overlap brings it towards seconds_step).
-//   Fits: the training memory on one device; else, with N > 1, weights + gradients +
-//   optimizer states divided by N (ZeRO-3, Rajbhandari et al. 2020) plus the unsharded
-//   activations and runtime allowance.
-// Batch inference on N devices (one replica per device, requests split evenly):
+// Training (and full fine-tuning, the same op list over fewer tokens):
+//   one device: steps = ceil(tokens / (micro_batch * seq)), seconds = steps * predict() of one step
+//   N devices:  predict_training (perf/parallel.h) on the hardware's reference system
+//               (hw/system.h) with the fastest layout that fits (scaling/cluster.h): tp in
+//               1, 2, 4, 8 (inside a node, sequence parallel), pp in 1, 2, 4, ..., ZeRO-1,
+//               the job's micro batch, global batch = micro batch x N / tp (pp micro-batches
+//               per pipeline); seconds = ceil(tokens / (global batch * seq)) * seconds_per_step.
+//               The collectives (tp exchanges, pipeline sends, the data-parallel gradient
+//               reduction) are in the lowering and the step composition, not added here.
+// Batch inference on N devices: replicas of tp devices each, tp the smallest of 1, 2, 4, 8
+// (inside a node) whose replica fits (weights and KV cache split over tp; perf/predict.h):
 //   batches    = ceil(requests / batch)
-//   seconds    = ceil(batches / N) * (prefill(batch, prompt) + decode)
+//   seconds    = ceil(batches / (N / tp)) * (prefill(batch, prompt) + decode)
 //   decode     = output * Simpson's rule over the decode step time at contexts
 //                prompt, prompt + output/2 and prompt + output - 1 (the step time grows
 //                linearly with context, so this is exact for the linear part)
-//   Fits: inference memory at batch x (prompt + output) on one device (replicas; tensor
-//   parallelism is not modelled).
+//   Fits: inference memory per device at batch x (prompt + output).
+// `layout` and `fit_note` say which layout was used.
 // Money, energy and carbon:
 //   usd    = N * seconds / 3600 * usd_per_device_hour
 //   joules = N * watts * seconds * PUE     (watts: given or TDP: an upper bound)
@@ -73,7 +69,8 @@ struct JobRun {
   DType weights = DType::kBF16;
   Software software = Software::kEager;
   bool fits = true;
-  std::string fit_note;   ///< "fits on one device", "fits with ZeRO-3 over 8 devices", ...
+  std::string fit_note;   ///< "fits on one device", "fits with tensor parallelism over 4 devices (2 replicas)", ...
+  std::string layout;     ///< "" (one device per replica), "tp 4 x 2 replicas", "tp 2 pp 1 dp 4 zero 1"
   double bytes_per_device = 0;
   double bytes_device_memory = 0;
   double seconds = 0;     ///< wall clock

@@ -48,6 +48,20 @@ Result<double> parse_duration(std::string_view text, std::string_view field) {
   return v * scale;
 }
 
+Result<Environment> scale_to_fit(const TransformerSpec& spec, const Job& job, const Environment& env,
+                                 const std::vector<int64_t>& counts) {
+  Environment out = env;
+  for (int64_t n : counts) {
+    out = env;
+    out.devices = n;
+    if (n > 1) out.name = fmt::format("{}-x{}", env.name, n);
+    auto run = run_job(spec, job, out);
+    if (!run) return run.error();
+    if (run->fits) return out;
+  }
+  return out;
+}
+
 std::vector<size_t> pareto_front(const std::vector<std::pair<double, double>>& points) {
   std::vector<size_t> front;
   for (size_t i = 0; i < points.size(); ++i) {

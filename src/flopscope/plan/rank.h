@@ -41,6 +41,12 @@ struct RankEntry {
 std::vector<RankEntry> rank_environments(const TransformerSpec& spec, const Job& job,
                                          const std::vector<Environment>& envs, const RankOptions& options);
 
+/// `env` with the fewest of `counts` devices (ascending) on which `job` fits, named
+/// "<name>-x<N>" past one device; the largest count when none fits (its run then says why).
+/// A 70B model served on H100s: 2 devices (tp 2). Errors: what run_job reports.
+Result<Environment> scale_to_fit(const TransformerSpec& spec, const Job& job, const Environment& env,
+                                 const std::vector<int64_t>& counts);
+
 /// Indices of the points no other point dominates (minimising both coordinates).
 std::vector<size_t> pareto_front(const std::vector<std::pair<double, double>>& points);
 
