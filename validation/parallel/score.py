@@ -21,13 +21,17 @@ Exit 1 when --check finds the median error above the file's bound.
 """
 import argparse
 import json
+import shutil
 import math
 import os
 import statistics
 import subprocess
 import sys
+import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+# The GPT-style configs of the runs are written here (a temporary folder, not the tree).
+CONFIG_DIR = tempfile.mkdtemp(prefix="flopscope-parallel-")
 ROOT = os.path.dirname(os.path.dirname(HERE))
 
 HARDWARE = {"a100-sxm4-80gb": ("a100-sxm-80gb", "dgx-a100"),
@@ -63,7 +67,7 @@ def config_for(run):
            # MPT configs set every dropout to 0.
            "attn_pdrop": 0.0 if mosaic else 0.1, "resid_pdrop": 0.0 if mosaic else 0.1,
            "embd_pdrop": 0.0 if mosaic else 0.1}
-    path = os.path.join(HERE, "configs", run["id"] + ".json")
+    path = os.path.join(CONFIG_DIR, run["id"] + ".json")
     with open(path, "w") as f:
         json.dump(cfg, f, indent=1)
         f.write("\n")
@@ -204,4 +208,7 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    finally:
+        shutil.rmtree(CONFIG_DIR, ignore_errors=True)
