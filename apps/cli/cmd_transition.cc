@@ -130,7 +130,9 @@ int run(const Options& o) {
   Table env({"", "from: " + t->from.env, "to: " + t->to.env}, {false, true, true});
   auto row = [&](const std::string& name, auto field) { env.add({name, field(t->from), field(t->to)}); };
   row("hardware", [](const JobRun& r) { return fmt::format("{} x{}", r.hardware, r.devices); });
-  row("layout", [](const JobRun& r) { return r.layout.empty() ? std::string("one device per replica") : r.layout; });
+  row("layout", [](const JobRun& r) {
+    return !r.layout.empty() ? r.layout : r.devices > 1 ? std::string("one replica per device") : std::string("one device");
+  });
   row("precision", [](const JobRun& r) { return fmt::format("{} (weights {})", dtype_name(r.dtype), dtype_name(r.weights)); });
   row("software", [](const JobRun& r) { return std::string(software_name(r.software)); });
   row("time", [](const JobRun& r) { return format_seconds(r.seconds); });

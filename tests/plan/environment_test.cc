@@ -37,6 +37,18 @@ TEST(Environment, ReadsEveryFieldOfAnEnvFile) {
   EXPECT_EQ(price_of(*reserved).source, "given");
 }
 
+TEST(Environment, CatalogIdWithADeviceCountIsThatManyDevices) {
+  EnvironmentSet none;
+  auto e = none.find("h100-sxm-x8");
+  ASSERT_TRUE(e.ok()) << e.error().message;
+  EXPECT_EQ(e->devices, 8);
+  EXPECT_EQ(e->hardware_id, "h100-sxm");
+  EXPECT_EQ(e->name, "h100-sxm-x8");
+  EXPECT_FALSE(none.find("h100-sxm-x0").ok());
+  EXPECT_FALSE(none.find("h100-sxm-x").ok());
+  EXPECT_FALSE(none.find("h100-sxm-x8k").ok());
+}
+
 TEST(Environment, CatalogHardwareIdIsAOneDeviceOnDemandEnvironment) {
   EnvironmentSet none;
   auto e = none.find("h100-sxm");

@@ -146,7 +146,9 @@ TEST(Job, TrainingTimeIsStepsTimesStepTimeOverDevices) {
   w.seq = 4096;
   const Hardware& hw = **HardwareCatalog::builtin().find("h100-sxm");
   TimingEngine engine(hw, nullptr, Software::kEager);
-  Prediction p = *predict(model("llama-3.2-1b"), w, hw, engine);
+  auto pr = predict(model("llama-3.2-1b"), w, hw, engine);
+  ASSERT_TRUE(pr.ok()) << pr.error().message;
+  Prediction p = *pr;
   EXPECT_NEAR(r1.seconds, 1000 * p.seconds, 1e-9 * r1.seconds);
   Environment eight = one;
   eight.devices = 8;
@@ -170,9 +172,9 @@ TEST(Job, ModelThatFitsOnlyShardedUsesZero3AndTooBigOneDoesNotFit) {
   eight.devices = 8;
   JobRun r8 = *run_job(model("llama-3.1-8b"), job, eight);
   EXPECT_TRUE(r8.fits);
-  // Many devices go through predict_training with the first layout that fits (ZeRO-1).
+  // Many devices run the planner's best layout (plan/train_planner.h): a sharded optimizer.
   EXPECT_EQ(r8.fit_note.rfind("fits as tp ", 0), 0u) << r8.fit_note;
-  EXPECT_NE(r8.layout.find("zero 1"), std::string::npos) << r8.layout;
+  EXPECT_EQ(r8.layout.find("zero 0"), std::string::npos) << r8.layout;
   JobRun infer = *run_job(model("llama-3.1-70b"), serving(), env("a100-bf16"));
   EXPECT_FALSE(infer.fits);
 }

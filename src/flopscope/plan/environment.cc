@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cctype>
 #include <filesystem>
 #include <toml++/toml.h>
@@ -119,6 +120,20 @@ Result<Environment> EnvironmentSet::find(std::string_view name) const {
     if (e.name == name) return e;
   }
   if (HardwareCatalog::builtin().find(name)) return catalog_environment(name);
+  // "<hardware>-x<N>": N devices of a catalog accelerator (what rank names them).
+  if (size_t x = name.rfind("-x"); x != std::string_view::npos && x + 2 < name.size()) {
+    std::string_view digits = name.substr(x + 2);
+    int64_t n = 0;
+    auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+    if (ec == std::errc() && ptr == digits.data() + digits.size() && n >= 1 && n <= 1048576 &&
+        HardwareCatalog::builtin().find(name.substr(0, x))) {
+      auto e = catalog_environment(name.substr(0, x));
+      if (!e) return e.error();
+      e->devices = n;
+      e->name = std::string(name);
+      return e;
+    }
+  }
   std::vector<std::string> candidates = names();
   for (const auto& id : HardwareCatalog::builtin().ids()) candidates.push_back(id);
   std::string where = origin.empty() ? "the hardware catalog; name an env file with --envs" : origin + " or the hardware catalog";

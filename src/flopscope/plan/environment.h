@@ -68,7 +68,8 @@ struct EnvironmentSet {
   std::string origin;  ///< the file the set came from ("" for none)
   std::vector<Environment> envs;
 
-  /// An environment by name, or a catalog hardware id as a one-device environment.
+  /// An environment by name, a catalog hardware id as a one-device environment, or
+  /// "<hardware id>-x<N>" as N devices of it (h100-sxm-x8).
   /// Unknown names: "unknown environment 'h10-fp8', did you mean 'h100-fp8'? (envs.toml)".
   Result<Environment> find(std::string_view name) const;
   std::vector<std::string> names() const;

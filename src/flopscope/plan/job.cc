@@ -9,6 +9,7 @@
 
 #include "flopscope/cost/parallel.h"
 #include "flopscope/hw/system.h"
+#include "flopscope/plan/train_planner.h"
 #include "flopscope/scaling/cluster.h"
 #include "flopscope/util/units.h"
 
@@ -116,23 +117,31 @@ Result<JobRun> run_job(const TransformerSpec& spec, const Job& job, const Enviro
       add_bounds(r, *p, steps);
       r.mfu = p->mfu;
     } else {
-      // Many devices (perf/parallel.h): the smallest tp in 1, 2, 4, 8 (inside a node), then
-      // the fewest pipeline stages, that fit with ZeRO-1; global batch = micro batch x devices / tp
-      // (pp micro-batches per pipeline).
+      // Many devices: the planner's best layout (plan/train_planner.h) for a global batch of
+      // one micro batch per device, on the hardware's reference system.
       const System system = system_of(env, hw);
       engine.set_network(system.network());
       MemoryOptions mo;
       mo.dropout = spec.trains_with_dropout();
-      auto best = fitting_training_layout(spec, w, env.devices, 0, system, hw, engine, mo);
-      if (!best) return bad_input(env.name + ": " + best.error().message);
-      const Parallel& par = best->workload.parallel;
-      r.layout = describe(par);
+      PlanRequest req;
+      req.workload = w;
+      req.workload.parallel.gpus_per_node = system.gpus_per_node;
+      req.gpus = env.devices;
+      req.global_batch = job.micro_batch * env.devices;
+      req.top = 1;
+      auto plan = plan_training(spec, req, hw, system, engine, mo);
+      if (!plan) return bad_input(env.name + ": " + plan.error().message);
+      const PlannedLayout* chosen = plan->fits()                    ? &plan->top.front()
+                                    : plan->smallest_not_fitting ? &*plan->smallest_not_fitting
+                                                                 : nullptr;
+      if (!chosen) return bad_input(fmt::format("{}: no layout splits {} over {} devices", env.name, spec.name, env.devices));
+      const ParallelPrediction* best = &chosen->prediction;
+      r.layout = chosen->describe();
       r.bytes_per_device = best->memory.bytes_total;
-      r.fits = best->fits;
-      r.fit_note = best->fits ? fmt::format("fits as {} over {} devices", r.layout, env.devices)
-                              : fmt::format("does not fit: needs {} per device as {}, has {}",
-                                            format_bytes(best->memory.bytes_total), r.layout,
-                                            format_bytes(hw.bytes_memory));
+      r.fits = plan->fits();
+      r.fit_note = r.fits ? fmt::format("fits as {} over {} devices", r.layout, env.devices)
+                          : fmt::format("does not fit: needs {} per device as {}, has {}",
+                                        format_bytes(best->memory.bytes_total), r.layout, format_bytes(hw.bytes_memory));
       double steps = ceil_div(job.tokens, static_cast<double>(best->global_batch * job.seq));
       r.seconds = steps * best->seconds_per_step;
       const double exposed = std::min(best->seconds_communication_exposed, best->seconds_per_step);

@@ -4,11 +4,10 @@
 //
 // Training (and full fine-tuning, the same op list over fewer tokens):
 //   one device: steps = ceil(tokens / (micro_batch * seq)), seconds = steps * predict() of one step
-//   N devices:  predict_training (perf/parallel.h) on the hardware's reference system
-//               (hw/system.h) with the fastest layout that fits (scaling/cluster.h): tp in
-//               1, 2, 4, 8 (inside a node, sequence parallel), pp in 1, 2, 4, ..., ZeRO-1,
-//               the job's micro batch, global batch = micro batch x N / tp (pp micro-batches
-//               per pipeline); seconds = ceil(tokens / (global batch * seq)) * seconds_per_step.
+//   N devices:  the planner's best layout (plan/train_planner.h: tp/sp, pp/v, ZeRO,
+//               recomputation, micro batch) on the hardware's reference system (hw/system.h)
+//               for a global batch of micro_batch x N sequences (the single-device job's
+//               work per round); seconds = ceil(tokens / (global batch * seq)) * seconds_per_step.
 //               The collectives (tp exchanges, pipeline sends, the data-parallel gradient
 //               reduction) are in the lowering and the step composition, not added here.
 // Batch inference on N devices: replicas of tp devices each, tp the smallest of 1, 2, 4, 8
