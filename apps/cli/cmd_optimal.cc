@@ -394,6 +394,7 @@ std::function<int()> setup(CLI::App& sub) {
   set_examples(sub, {"flopscope optimal --flops 5.76e23",
                      "flopscope optimal --gpu-hours 1e6 --hardware h100-sxm --law besiroglu",
                      "flopscope optimal --budget-usd 2e6 --hardware h100-sxm --mfu 0.45 --json",
+                     "flopscope optimal --gpu-hours 1e6 --hardware h100-sxm --gpus 1024",
                      "flopscope optimal --flops 1e23 --inference-tokens 2e12 --law hoffmann-3",
                      "flopscope optimal --flops 1e22 --law besiroglu --svg isoflop.svg"});
   return [o] { return run(*o); };
