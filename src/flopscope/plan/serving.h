@@ -1,0 +1,151 @@
+// A serving simulator: a discrete-event simulation of one continuous-batching engine
+// (vLLM / TensorRT-LLM style) per replica, whose iteration times come from the timing
+// engine (perf/predict.h). docs/serving.md states the model, its formulas and its limits.
+//
+// Engine, per iteration (one forward pass of the model over the scheduled tokens):
+//   1. Decodes first: every running sequence past its prompt gets one token, if the token
+//      budget and the KV blocks allow. When a sequence needs a new block and none is free,
+//      the most recently admitted running sequence is preempted (recompute: its blocks are
+//      freed, it goes back to the head of the queue, and its prompt plus what it generated
+//      is prefilled again when it is readmitted; vLLM's default).
+//   2. Prefills: sequences still inside their prompt continue, then waiting requests are
+//      admitted in arrival order while running < max_running, tokens < max_batched_tokens
+//      and the KV blocks of what is scheduled fit. Chunked prefill splits a prompt over
+//      iterations; prefill-first runs iterations of whole prompts only (decodes wait), as
+//      vLLM's V0 scheduler without chunking did.
+// KV blocks: block_size tokens each; capacity = (memory_fraction x device memory - weights
+// - the prefill working set at max_batched_tokens - runtime allowance) / (KV bytes per token
+// per device x block_size), from perf/predict.h inference_memory_per_device (tp, pp).
+// Iteration time: t(P, n, D, c) = prefill(P tokens of n sequences) + decode(D sequences at
+// mean context c) - decode(1, 1) when both run (one pass reads the weights once: the decode
+// part adds only its marginal cost). Both terms are predict() results cached on a grid:
+// tokens and sequences on geometric steps of 2^(1/4), context on steps of 2^(1/2); values
+// in between interpolate linearly, so a simulated hour costs a few hundred predictions.
+// Latencies (per request): TTFT = first token - arrival; ITL = (e2e - TTFT) / (output - 1),
+// the mean gap between its output tokens (genai-perf's inter-token latency, vLLM's TPOT);
+// e2e = last token - arrival. Percentiles: util/statistics.h.
+// Random numbers: std::mt19937_64 with hand-written transforms (exponential by inversion,
+// uniform by 53-bit mantissa) so that a seed gives the same run with every standard library.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "flopscope/cost/workload.h"
+#include "flopscope/hw/hardware.h"
+#include "flopscope/model/transformer_spec.h"
+#include "flopscope/perf/timing_engine.h"
+#include "flopscope/util/result.h"
+
+namespace flopscope {
+
+/// Most requests one simulation runs (trace rows, --requests, rate x duration).
+inline constexpr int64_t kServingMaxRequests = 2'000'000;
+/// Most rows of a trace file (CSV or JSONL): the CSV reader's limit (docs/limits.md).
+inline constexpr int64_t kServingMaxTraceRows = 100'000;
+/// Largest arrival time in a trace (seconds, about 31.7 years).
+inline constexpr double kServingMaxArrivalSeconds = 1e9;
+/// Largest prompt or output length of one request (tokens).
+inline constexpr int64_t kServingMaxTokens = int64_t{1} << 24;
+
+/// Engine settings; the defaults are vLLM's (V1 engine: chunked prefill on).
+struct EngineSettings {
+  int64_t block_size = 16;             ///< tokens per KV block
+  int64_t max_running = 256;           ///< max_num_seqs
+  int64_t max_batched_tokens = 8192;   ///< max_num_batched_tokens per iteration
+  double memory_fraction = 0.9;        ///< gpu_memory_utilization
+  bool chunked_prefill = true;         ///< false: prefill-first (whole prompts, decodes wait)
+};
+
+/// One request: when it arrives and its lengths.
+struct ServingRequest {
+  double seconds_arrival = 0;
+  int64_t prompt = 0;
+  int64_t output = 0;
+};
+
+/// A length: fixed, uniform over [lo, hi], or exponential around a mean (at least 1).
+struct LengthDistribution {
+  enum class Kind { kFixed, kUniform, kExponential };
+  Kind kind = Kind::kFixed;
+  int64_t value = 0;  ///< fixed; the mean of exponential
+  int64_t lo = 0, hi = 0;
+};
+
+/// "512", "uniform:128:1024" or "exp:512" (`field` names the flag in errors).
+Result<LengthDistribution> parse_length_distribution(std::string_view text, std::string_view field);
+
+/// How requests arrive.
+enum class LoadKind {
+  kPoisson,     ///< open loop, exponential gaps at `rate`
+  kAllAtOnce,   ///< --rate inf: every request queued at t = 0 (offline benchmarks)
+  kClosedLoop,  ///< `concurrency` clients, each sends its next request when the last finishes
+  kTrace,       ///< the given requests
+};
+
+struct ServingLoad {
+  LoadKind kind = LoadKind::kPoisson;
+  double rate = 1;            ///< requests per second over all replicas (kPoisson)
+  int64_t concurrency = 1;    ///< clients over all replicas (kClosedLoop)
+  std::vector<ServingRequest> trace;  ///< kTrace
+  LengthDistribution prompt, output;
+  int64_t requests = 0;       ///< how many (0: from seconds_duration)
+  double seconds_duration = 0;  ///< arrivals within [0, duration) (kPoisson), or clients stop sending
+  uint64_t seed = 1;
+};
+
+struct ServingOptions {
+  /// dtype, weight and KV dtypes, modules and the tp/pp layout of ONE replica; phase,
+  /// batch, seq and context are set by the simulator.
+  Workload workload;
+  EngineSettings engine;
+  ServingLoad load;
+  int64_t replicas = 1;  ///< requests go round-robin to identical replicas
+};
+
+/// p50, p90, p95, p99 and mean of a latency, seconds.
+struct LatencySummary {
+  double p50 = 0, p90 = 0, p95 = 0, p99 = 0, mean = 0;
+};
+
+struct ServingResult {
+  int64_t requests = 0;
+  LatencySummary ttft_seconds, itl_seconds, e2e_seconds;
+  double output_tokens_per_second = 0;  ///< all replicas, over first arrival .. last completion
+  double requests_per_second = 0;
+  double kv_cache_utilization = 0;  ///< mean over time of used / total blocks (replica mean)
+  int64_t preemptions = 0;
+  int64_t iterations = 0;
+  int64_t kv_blocks = 0;           ///< per replica
+  double bytes_kv_per_token = 0;   ///< per device
+  double seconds_simulated = 0;    ///< first arrival .. last completion
+  double mean_running = 0;         ///< time-averaged running sequences per replica
+  /// Little's law: mean requests in the system (time integral / span) against
+  /// throughput x mean e2e; they agree to rounding when the bookkeeping is right.
+  double littles_law_in_system = 0;
+  double littles_law_throughput_x_e2e = 0;
+  /// The cached step times (docs/serving.md): a prefill of one max_batched_tokens chunk,
+  /// one decode step at batch 1 and at max_running, context prompt + output / 2.
+  double seconds_prefill_one_prompt = 0;  ///< one request's whole prompt, alone
+  double seconds_decode_batch1 = 0;       ///< one sequence at context prompt + output / 2
+  int64_t predictions = 0;                ///< predict() calls the grid needed
+};
+
+/// Runs the simulation. `prefill_engine` and `decode_engine` time the two kinds of work
+/// (serving engines run decode under CUDA graphs). Errors: lengths < 1, a rate <= 0, no
+/// requests, a model whose weights leave no room for one sequence's KV cache, a request
+/// longer than the KV capacity, and predict()'s own errors.
+Result<ServingResult> simulate_serving(const TransformerSpec& spec, const ServingOptions& options,
+                                       const Hardware& hardware, const TimingEngine& prefill_engine,
+                                       const TimingEngine& decode_engine);
+
+/// Parses a trace: CSV with a header `arrival_s,prompt,output`, or JSONL (one object per
+/// line with those keys) when the first non-blank character is '{'. Arrival times >= 0 and
+/// finite, lengths integers in [1, kServingMaxTokens], at most kServingMaxTraceRows rows;
+/// the result is sorted by arrival. Errors: "trace.csv:7: prompt: expected an integer from
+/// 1 to 16777216, got '-3'".
+Result<std::vector<ServingRequest>> parse_serving_trace(std::string_view text, std::string_view origin);
+
+}  // namespace flopscope

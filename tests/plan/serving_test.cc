@@ -1,0 +1,230 @@
+// The serving simulator against queueing theory and against the timing engine it draws on:
+// Little's law, the M/D/1 wait, low-load latencies equal to single predictions, saturation,
+// the offline (--rate inf) batch, determinism, and its refusals.
+#include "flopscope/plan/serving.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "flopscope/model/load.h"
+#include "flopscope/perf/predict.h"
+#include "flopscope/plan/serving_capacity.h"
+
+namespace flopscope {
+namespace {
+
+struct Rig {
+  TransformerSpec spec;
+  const Hardware* hw = nullptr;
+  TimingEngine prefill, decode;
+  Rig()
+      : spec(*load_model("llama-3.1-8b")),
+        hw(*HardwareCatalog::builtin().find("h100-sxm")),
+        prefill(*hw, nullptr, default_software(Phase::kPrefill)),
+        decode(*hw, nullptr, default_software(Phase::kDecode)) {}
+
+  ServingOptions options(int64_t prompt, int64_t output) const {
+    ServingOptions o;
+    o.workload.modules = Modules::kFused;
+    o.load.prompt.value = prompt;
+    o.load.output.value = output;
+    return o;
+  }
+  ServingResult run(const ServingOptions& o) const {
+    auto r = simulate_serving(spec, o, *hw, prefill, decode);
+    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+    return r.ok() ? *r : ServingResult{};
+  }
+  double predict_seconds(Phase phase, int64_t batch, int64_t seq_or_context) const {
+    Workload w;
+    w.modules = Modules::kFused;
+    w.phase = phase;
+    w.batch = batch;
+    if (phase == Phase::kDecode) {
+      w.seq = 1;
+      w.context = seq_or_context;
+    } else {
+      w.seq = seq_or_context;
+    }
+    auto p = predict(spec, w, *hw, phase == Phase::kDecode ? decode : prefill);
+    EXPECT_TRUE(p.ok());
+    return p.ok() ? p->seconds : 0;
+  }
+};
+
+const Rig& rig() {
+  static const Rig r;
+  return r;
+}
+
+TEST(ServingSimulator, LowRateTtftIsOnePrefillAndItlOneDecodeStep) {
+  ServingOptions o = rig().options(512, 64);
+  o.load.rate = 0.05;  // one request every 20 s: never two at once
+  o.load.requests = 40;
+  ServingResult r = rig().run(o);
+  const double prefill = rig().predict_seconds(Phase::kPrefill, 1, 512);
+  const double decode = rig().predict_seconds(Phase::kDecode, 1, 512 + 32);
+  EXPECT_NEAR(r.ttft_seconds.mean, prefill, 0.02 * prefill);
+  EXPECT_NEAR(r.ttft_seconds.p99, prefill, 0.02 * prefill);
+  EXPECT_NEAR(r.itl_seconds.mean, decode, 0.03 * decode);
+  EXPECT_EQ(r.preemptions, 0);
+  EXPECT_NEAR(r.mean_running, 0.0, 0.2);  // mostly idle
+}
+
+TEST(ServingSimulator, LittlesLawHoldsOnASteadyRun) {
+  ServingOptions o = rig().options(1024, 128);
+  o.load.rate = 8;
+  o.load.requests = 3000;
+  ServingResult r = rig().run(o);
+  ASSERT_GT(r.littles_law_throughput_x_e2e, 0);
+  EXPECT_NEAR(r.littles_law_in_system / r.littles_law_throughput_x_e2e, 1.0, 0.03);
+  EXPECT_NEAR(r.requests_per_second, 8.0, 0.08 * 8.0);  // below saturation: throughput = arrival rate
+}
+
+TEST(ServingSimulator, ThroughputSaturatesAsRateGrows) {
+  std::vector<double> rps;
+  for (double rate : {1.0, 10.0, 100.0, 1000.0, 10000.0}) {
+    ServingOptions o = rig().options(1024, 256);
+    o.load.rate = rate;
+    o.load.requests = 1500;
+    rps.push_back(rig().run(o).requests_per_second);
+  }
+  EXPECT_NEAR(rps[0], 1.0, 0.1);
+  for (size_t i = 1; i < rps.size(); ++i) EXPECT_GE(rps[i], rps[i - 1] * 0.98) << i;  // never falls
+  // Past saturation a tenfold rate changes throughput by a few percent at most, far below
+  // the offered rate.
+  EXPECT_NEAR(rps[4] / rps[3], 1.0, 0.05);
+  EXPECT_LT(rps[3], 0.2 * 1000.0);
+}
+
+TEST(ServingSimulator, RateInfAdmitsEveryRequestAsOneOfflineBatch) {
+  // 64 prompts of 128 tokens fill the 8192-token budget exactly: one prefill of the whole
+  // batch, then decode steps of 64 sequences, as an offline benchmark runs them.
+  ServingOptions o = rig().options(128, 32);
+  o.load.kind = LoadKind::kAllAtOnce;
+  o.load.requests = 64;
+  ServingResult r = rig().run(o);
+  const double prefill = rig().predict_seconds(Phase::kPrefill, 64, 128);
+  EXPECT_NEAR(r.ttft_seconds.p50, prefill, 1e-9 + 1e-6 * prefill);
+  EXPECT_NEAR(r.ttft_seconds.p99, prefill, 1e-9 + 1e-6 * prefill);  // all admitted at once
+  const double step = rig().predict_seconds(Phase::kDecode, 64, 128 + 16);
+  EXPECT_NEAR(r.e2e_seconds.mean, prefill + 31 * step, 0.03 * (prefill + 31 * step));
+  EXPECT_EQ(r.iterations, 32);
+  EXPECT_NEAR(r.output_tokens_per_second, 64.0 * 32 / r.e2e_seconds.p50, 1e-6);
+}
+
+TEST(ServingSimulator, OneSequenceAtATimeWaitsAsMD1) {
+  // max_running 1 and fixed lengths: a single server with a deterministic service time S.
+  // Pollaczek-Khinchine for M/D/1: Wq = rho / (2 mu (1 - rho)) = rho S / (2 (1 - rho)).
+  ServingOptions o = rig().options(256, 32);
+  o.engine.max_running = 1;
+  o.load.rate = 0.01;
+  o.load.requests = 20;
+  const double service = rig().run(o).e2e_seconds.mean;
+  for (double rho : {0.3, 0.6}) {
+    o.load.rate = rho / service;
+    o.load.requests = 40000;
+    ServingResult r = rig().run(o);
+    const double wq = r.e2e_seconds.mean - service;
+    const double expected = rho * service / (2 * (1 - rho));
+    EXPECT_NEAR(wq, expected, 0.08 * expected) << "rho " << rho;
+  }
+}
+
+TEST(ServingSimulator, SameSeedSameRunOtherSeedOtherRun) {
+  ServingOptions o = rig().options(512, 128);
+  o.load.prompt = *parse_length_distribution("uniform:128:1024", "--prompt");
+  o.load.output = *parse_length_distribution("exp:128", "--output");
+  o.load.rate = 20;
+  o.load.requests = 500;
+  o.load.seed = 42;
+  ServingResult a = rig().run(o), b = rig().run(o);
+  EXPECT_EQ(a.ttft_seconds.p99, b.ttft_seconds.p99);
+  EXPECT_EQ(a.e2e_seconds.mean, b.e2e_seconds.mean);
+  EXPECT_EQ(a.iterations, b.iterations);
+  o.load.seed = 43;
+  EXPECT_NE(rig().run(o).e2e_seconds.mean, a.e2e_seconds.mean);
+}
+
+TEST(ServingSimulator, PreemptsWhenTheKvCacheRunsOut) {
+  ServingOptions o = rig().options(2048, 1024);
+  o.engine.memory_fraction = 0.3;  // ~24 GiB: weights 16 GiB leave room for a few sequences
+  o.load.kind = LoadKind::kAllAtOnce;
+  o.load.requests = 64;
+  ServingResult r = rig().run(o);
+  EXPECT_GT(r.preemptions, 0);
+  EXPECT_EQ(r.requests, 64);
+  EXPECT_GT(r.kv_cache_utilization, 0.5);
+}
+
+TEST(ServingSimulator, ClosedLoopKeepsConcurrencyRunning) {
+  ServingOptions o = rig().options(512, 256);
+  o.load.kind = LoadKind::kClosedLoop;
+  o.load.concurrency = 16;
+  o.load.requests = 320;
+  ServingResult r = rig().run(o);
+  EXPECT_EQ(r.requests, 320);
+  EXPECT_NEAR(r.mean_running, 16, 1.5);
+}
+
+TEST(ServingSimulator, RefusesARateOfZeroAndNegativeLengths) {
+  ServingOptions o = rig().options(512, 64);
+  o.load.rate = 0;
+  o.load.requests = 10;
+  auto r = simulate_serving(rig().spec, o, *rig().hw, rig().prefill, rig().decode);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message, "--rate: expected requests per second above 0 (or inf), got 0");
+  auto d = parse_length_distribution("-5", "--prompt");
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.error().message, "--prompt: expected N, uniform:LO:HI or exp:MEAN (N from 1 to 16777216), got '-5'");
+}
+
+TEST(ServingTrace, ReadsCsvAndJsonlSortedByArrival) {
+  auto csv = parse_serving_trace("arrival_s,prompt,output\n1.5,100,10\n0.5,200,20\n", "t.csv");
+  ASSERT_TRUE(csv.ok()) << csv.error().message;
+  ASSERT_EQ(csv->size(), 2u);
+  EXPECT_EQ((*csv)[0].prompt, 200);
+  auto jl = parse_serving_trace("{\"arrival_s\": 0, \"prompt\": 5, \"output\": 7}\n\n{\"arrival_s\": 2, \"prompt\": 6, \"output\": 8}\n",
+                                "t.jsonl");
+  ASSERT_TRUE(jl.ok()) << jl.error().message;
+  EXPECT_EQ((*jl)[1].output, 8);
+}
+
+TEST(ServingTrace, NamesTheRowAndFieldOfABadValue) {
+  auto neg = parse_serving_trace("arrival_s,prompt,output\n0,100,10\n1,-3,10\n", "t.csv");
+  ASSERT_FALSE(neg.ok());
+  EXPECT_EQ(neg.error().message, "t.csv:3: prompt: expected an integer from 1 to 16777216, got '-3'");
+  auto time = parse_serving_trace("arrival_s,prompt,output\nnan,100,10\n", "t.csv");
+  ASSERT_FALSE(time.ok());
+  EXPECT_EQ(time.error().message, "t.csv:2: arrival_s: expected seconds from 0 to 1e+09, got 'nan'");
+  auto jl = parse_serving_trace("{\"arrival_s\": 0, \"prompt\": 5, \"output\": 7}\n{\"arrival_s\": 1, \"prompt\": 5}\n",
+                                "t.jsonl");
+  ASSERT_FALSE(jl.ok());
+  EXPECT_EQ(jl.error().message, "t.jsonl:2: output: missing");
+  auto header = parse_serving_trace("time,prompt,output\n0,1,1\n", "t.csv");
+  ASSERT_FALSE(header.ok());
+  EXPECT_EQ(header.error().message, "t.csv: header: expected columns arrival_s, prompt, output");
+}
+
+TEST(ServingCapacity, MaxRateMeetsTheTargetsAndAFasterRateDoesNot) {
+  CapacityOptions c;
+  c.serving = rig().options(1024, 128);
+  c.seconds_slo_ttft_p95 = 0.5;
+  c.seconds_slo_itl_p95 = 0.03;
+  c.requests = 300;
+  c.max_running_choices = {256};
+  auto cap = find_capacity(rig().spec, c, *rig().hw, rig().prefill, rig().decode);
+  ASSERT_TRUE(cap.ok()) << cap.error().message;
+  ASSERT_TRUE(cap->met);
+  EXPECT_LE(cap->at_max.ttft_seconds.p95, 0.5);
+  EXPECT_LE(cap->at_max.itl_seconds.p95, 0.03);
+  EXPECT_LT(cap->max_rate_per_replica, cap->saturation_rate * 1.2);
+  c.seconds_slo_itl_p95 = 1e-4;  // faster than one decode step: nothing meets it
+  auto none = find_capacity(rig().spec, c, *rig().hw, rig().prefill, rig().decode);
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->met);
+}
+
+}  // namespace
+}  // namespace flopscope
