@@ -20,10 +20,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def simulate(binary, p):
-    requests = max(4 * p["concurrency"], 40)
+    if "concurrency" in p:  # closed loop, as genai-perf / AIPerf run it
+        load = ["--concurrency", str(p["concurrency"]), "--requests", str(max(4 * p["concurrency"], 40))]
+    else:  # offline: every request queued at once
+        load = ["--rate", "inf", "--requests", str(p["requests"])]
     cmd = [binary, "simulate", p["model"], "--hardware", p["hardware"], "--tp", str(p["tp"]),
-           "--dtype", p["dtype"], "--concurrency", str(p["concurrency"]), "--prompt", str(p["prompt"]),
-           "--output", str(p["output"]), "--requests", str(requests), "--seed", "1", "--json"]
+           "--dtype", p["dtype"], "--prompt", str(p["prompt"]), "--output", str(p["output"]),
+           "--seed", "1", "--json"] + load
     out = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if out.returncode != 0:
         raise RuntimeError(" ".join(cmd) + ": " + out.stderr.strip())
@@ -43,21 +46,25 @@ def main():
     for p in doc["points"]:
         r = simulate(args.flopscope, p)
         sim_t = r["output_tokens_per_second"]
-        sim_i = r["itl_seconds"]["mean"]
-        sim_f = r["ttft_seconds"]["mean"]
         e_t = sim_t / p["output_tokens_per_second"] - 1
-        e_i = sim_i / p["itl_s"] - 1
-        e_f = sim_f / p["ttft_s"] - 1
         errs["throughput"].append(abs(e_t))
-        errs["itl"].append(abs(e_i))
-        errs["ttft"].append(abs(e_f))
-        print(f"{p['model']:16} {p['concurrency']:>4} {str(p['prompt']) + '/' + str(p['output']):>10} "
-              f"{p['output_tokens_per_second']:>10.1f} {sim_t:>8.1f} {e_t:>+7.1%} "
-              f"{p['itl_s'] * 1e3:>10.2f} {sim_i * 1e3:>7.2f} {e_i:>+7.1%} "
-              f"{p['ttft_s'] * 1e3:>11.1f} {sim_f * 1e3:>9.1f} {e_f:>+7.1%}")
+        row = (f"{p['model']:16} {str(p.get('concurrency', 'inf')):>4} "
+               f"{str(p['prompt']) + '/' + str(p['output']):>10} "
+               f"{p['output_tokens_per_second']:>10.1f} {sim_t:>8.1f} {e_t:>+7.1%} ")
+        if "itl_s" in p:
+            sim_i = r["itl_seconds"]["mean"]
+            sim_f = r["ttft_seconds"]["mean"]
+            e_i = sim_i / p["itl_s"] - 1
+            e_f = sim_f / p["ttft_s"] - 1
+            errs["itl"].append(abs(e_i))
+            errs["ttft"].append(abs(e_f))
+            row += (f"{p['itl_s'] * 1e3:>10.2f} {sim_i * 1e3:>7.2f} {e_i:>+7.1%} "
+                    f"{p['ttft_s'] * 1e3:>11.1f} {sim_f * 1e3:>9.1f} {e_f:>+7.1%}")
+        print(row)
     medians = {k: statistics.median(v) for k, v in errs.items()}
-    print(f"\n{len(doc['points'])} points; median |error|: throughput {medians['throughput']:.1%}, "
-          f"ITL {medians['itl']:.1%}, TTFT {medians['ttft']:.1%}")
+    print(f"\n{len(doc['points'])} points; median |error|: throughput {medians['throughput']:.1%} "
+          f"({len(errs['throughput'])} points), ITL {medians['itl']:.1%} ({len(errs['itl'])}), "
+          f"TTFT {medians['ttft']:.1%} ({len(errs['ttft'])})")
     if args.check:
         with open(args.check, encoding="utf-8") as f:
             bounds = json.load(f)
