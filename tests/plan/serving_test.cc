@@ -219,7 +219,8 @@ TEST(ServingCapacity, MaxRateMeetsTheTargetsAndAFasterRateDoesNot) {
   ASSERT_TRUE(cap->met);
   EXPECT_LE(cap->at_max.ttft_seconds.p95, 0.5);
   EXPECT_LE(cap->at_max.itl_seconds.p95, 0.03);
-  EXPECT_LT(cap->max_rate_per_replica, cap->saturation_rate * 1.2);
+  EXPECT_LE(cap->max_rate_per_replica, cap->saturation_rate);  // never above what it can serve
+  EXPECT_GT(cap->max_rate_per_replica, 0.3 * cap->saturation_rate);
   c.seconds_slo_itl_p95 = 1e-4;  // faster than one decode step: nothing meets it
   auto none = find_capacity(rig().spec, c, *rig().hw, rig().prefill, rig().decode);
   ASSERT_TRUE(none.ok());

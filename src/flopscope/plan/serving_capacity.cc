@@ -50,7 +50,9 @@ Result<CapacityResult> find_capacity(const TransformerSpec& spec, const Capacity
       best.seconds_itl_p95_floor = std::min(best.seconds_itl_p95_floor, at_lo.itl_seconds.p95);
       continue;
     }
-    double hi = saturation * 1.2;
+    // A replica cannot sustain more than its offline throughput: a short run above it
+    // may still meet the targets before the queue has grown, so the search stops there.
+    double hi = saturation;
     ServingResult at = at_lo;
     ServingResult probe;
     auto ok_hi = meets(hi, &probe);

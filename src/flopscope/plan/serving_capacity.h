@@ -3,7 +3,8 @@
 // with the serving simulator (plan/serving.h), for each of a few engine settings (the
 // maximum of running sequences: fewer trade throughput for a shorter ITL). docs/serving.md.
 //
-//   max_rate_per_replica = max over settings of the largest rate r with
+//   max_rate_per_replica = max over settings of the largest rate r <= saturation (the
+//                          offline throughput, every request queued at once) with
 //                          p95 TTFT(r) <= slo_ttft and p95 ITL(r) <= slo_itl
 //   replicas             = ceil(rate / max_rate_per_replica)
 //   usd_per_million_tokens = usd per device-hour x devices per replica
