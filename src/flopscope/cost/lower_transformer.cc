@@ -31,6 +31,10 @@ constexpr double kHfRotaryPassesRead = 5.5, kHfRotaryPassesWritten = 4.5;
 
 // Compute dtype of a GEMM whose weights are stored as `weight`: fp8 and int8 weights run
 // W8A8 kernels; int4 weights are dequantized in the kernel and multiply in 16 bits (W4A16).
+// 2:4 sparse weights: 2 bits of metadata per kept value, half the values kept: 1/8 byte per
+// dense weight element (NVIDIA A100 whitepaper, "Fine-grained structured sparsity").
+constexpr double kSparse24MetadataBytes = 0.5 * 2.0 / 8.0;
+
 DType gemm_compute_dtype(DType act, DType weight) {
   if (weight == DType::kFP8 || weight == DType::kINT8) return weight;
   return act;
@@ -132,7 +136,8 @@ class Lowering {
   void linear(const std::string& name, const std::string& component, int64_t m, int64_t out, int64_t in,
               int64_t count, int64_t kernels = 1, int64_t batch = 1, bool quantized = true) {
     DType weight = quantized ? w_.weight_dtype : act_;
-    DType compute = gemm_compute_dtype(act_, weight);
+    DType compute = quantized && w_.weight_only ? act_ : gemm_compute_dtype(act_, weight);
+    const bool sparse = quantized && w_.sparse_24;
     double dm = static_cast<double>(m), dn = static_cast<double>(out), dk = static_cast<double>(in);
     double db = static_cast<double>(batch);
     if (compute != act_) {
@@ -146,7 +151,11 @@ class Lowering {
     }
     Op op = make_gemm(name, m, out, in, compute, batch, count);
     op.weight_dtype = weight;
-    op.bytes_read = (dm * dk * width_bytes(compute) + dk * dn * weight_bytes_per_element(weight)) * db;
+    // 2:4 sparsity keeps half the weights plus a 2-bit index per kept value (cuSPARSELt).
+    double weight_element = weight_bytes_per_element(weight);
+    if (sparse) weight_element = 0.5 * weight_element + kSparse24MetadataBytes;
+    op.sparse_24 = sparse;
+    op.bytes_read = (dm * dk * width_bytes(compute) + dk * dn * weight_element) * db;
     op.bytes_written = dm * dn * width_bytes(act_) * db;
     op.kernels = kernels;
     push(std::move(op), component);

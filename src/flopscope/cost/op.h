@@ -85,6 +85,9 @@ struct Op {
   /// GEMMs: storage dtype of the streamed weight operand (int4 weights multiply in bf16);
   /// make_gemm sets it to the compute dtype.
   DType weight_dtype = DType::kBF16;
+  /// GEMMs: the weight operand is 2:4 structured sparse; the engine uses the hardware's
+  /// sparse peak (flops_peak_sparse) where it has one, the dense peak otherwise.
+  bool sparse_24 = false;
   double flops = 0;            ///< per instance
   double bytes_read = 0;       ///< per instance
   double bytes_written = 0;    ///< per instance

@@ -40,6 +40,14 @@ struct Workload {
   DType dtype = DType::kBF16;     ///< compute / activation dtype
   DType weight_dtype = DType::kBF16;  ///< weight storage (int8/int4/fp8 for quantized serving)
   DType kv_dtype = DType::kBF16;
+  /// Weight-only quantization: int8/fp8 weights are dequantized in the kernel and multiply in
+  /// the compute dtype (W8A16) instead of running W8A8 kernels (int4 is always weight-only).
+  bool weight_only = false;
+  /// 2:4 structured sparsity of the linear layers' weights (attention and MLP projections;
+  /// not attention itself, embeddings or the LM head): half the weights plus 2 bits of
+  /// metadata per kept value, and the sparse tensor-core rate where the hardware has one
+  /// (docs/compression.md).
+  bool sparse_24 = false;
   Recompute recompute = Recompute::kNone;
   bool optimizer_step = true;     ///< train: include the AdamW update
   bool mixed_precision = true;    ///< train: fp32 master weights and Adam states (else all bf16)

@@ -91,6 +91,7 @@ TimingEngine::TimingEngine(const Hardware& hardware, const CalibrationProfile* p
                            const Efficiency& efficiency)
     : eff_(efficiency), software_(software), hardware_id_(hardware.id) {
   peak_ = hardware.flops_peak;
+  peak_sparse_ = hardware.flops_peak_sparse;
   units_ = hardware.compute_units;
   is_cpu_ = hardware.kind == "cpu";
   bytes_per_second_memory_ = hardware.bytes_per_second_memory * eff_.memory_fraction;
@@ -379,6 +380,12 @@ OpTiming TimingEngine::time(const Op& op) const {
         t.seconds_compute = rate > 0 ? op.flops / rate : std::numeric_limits<double>::infinity();
       }
       t.seconds_memory = bytes / (bytes_per_second_memory_ * stream_fraction_[static_cast<size_t>(op.weight_dtype)]);
+      // 2:4 sparse weights run on the sparse tensor cores at the vendor's sparse peak (2x the
+      // dense one on Ampere and Hopper); hardware without a sparse peak runs them dense.
+      if (op.sparse_24) {
+        const size_t di = static_cast<size_t>(op.dtype);
+        if (peak_[di] > 0 && peak_sparse_[di] > peak_[di]) t.seconds_compute *= peak_[di] / peak_sparse_[di];
+      }
       break;
     case OpKind::kAttention:
       t.seconds_compute = attention_compute_seconds(op);

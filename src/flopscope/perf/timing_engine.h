@@ -167,6 +167,7 @@ class TimingEngine {
   int64_t units_ = 0;
   double bytes_per_second_memory_ = 0;
   std::array<double, static_cast<size_t>(DType::kCount)> stream_fraction_{};
+  std::array<double, static_cast<size_t>(DType::kCount)> peak_sparse_{};  ///< 2:4 sparse peaks (0 = none)
   double bytes_per_second_interconnect_ = 0;
   double seconds_launch_ = 0;
   double seconds_launch_stream_ = 0;  ///< from a profile (0: the efficiency's)
