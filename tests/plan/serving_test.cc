@@ -207,6 +207,44 @@ TEST(ServingTrace, NamesTheRowAndFieldOfABadValue) {
   EXPECT_EQ(header.error().message, "t.csv: header: expected columns arrival_s, prompt, output");
 }
 
+// One case per defect: each fails cleanly with a message naming the row and the field.
+TEST(ServingTrace, RefusesEveryKindOfBadRow) {
+  struct Case {
+    const char* name;
+    std::string text;
+    const char* error;
+  };
+  const std::string h = "arrival_s,prompt,output\n";
+  const std::vector<Case> cases = {
+      {"fractional length", h + "0,1.5,10\n", "t:2: prompt: expected an integer from 1 to 16777216, got '1.5'"},
+      {"zero output", h + "0,10,0\n", "t:2: output: expected an integer from 1 to 16777216, got '0'"},
+      {"length past the limit", h + "0,16777217,1\n", "t:2: prompt: expected an integer from 1 to 16777216, got '16777217'"},
+      {"negative arrival", h + "-1,10,10\n", "t:2: arrival_s: expected seconds from 0 to 1e+09, got '-1'"},
+      {"arrival past the limit", h + "1e10,10,10\n", "t:2: arrival_s: expected seconds from 0 to 1e+09, got '1e10'"},
+      {"empty field", h + "0,,10\n", "t:2: prompt: expected an integer from 1 to 16777216, got ''"},
+      {"missing field", h + "0,10\n", "t:2: expected 3 fields (as in the header), got 2"},
+      {"header only", h, "t: expected at least one request, got none"},
+      {"empty file", "", "t: empty file: expected a header row"},
+      {"json not an object", "{\"arrival_s\": 0, \"prompt\": 1, \"output\": 1}\n[1, 2, 3]\n",
+       "t:2: expected a JSON object with arrival_s, prompt, output"},
+      {"json string value", "{\"arrival_s\": 0, \"prompt\": \"5\", \"output\": 1}\n", "t:1: prompt: expected a number, got \"5\""},
+      {"json malformed", "{\"arrival_s\": 0, \"prompt\": 5,\n", "t:1: expected a JSON object with arrival_s, prompt, output"},
+  };
+  for (const Case& c : cases) {
+    auto r = parse_serving_trace(c.text, "t");
+    ASSERT_FALSE(r.ok()) << c.name;
+    EXPECT_EQ(r.error().message, c.error) << c.name;
+  }
+}
+
+TEST(ServingTrace, CapsTheRowsAtTheDocumentedLimit) {
+  std::string text = "arrival_s,prompt,output\n";
+  for (int64_t i = 0; i <= kServingMaxTraceRows; ++i) text += "0,1,1\n";
+  auto r = parse_serving_trace(text, "t");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("expected at most 100000 rows"), std::string::npos) << r.error().message;
+}
+
 TEST(ServingCapacity, MaxRateMeetsTheTargetsAndAFasterRateDoesNot) {
   CapacityOptions c;
   c.serving = rig().options(1024, 128);
