@@ -143,7 +143,7 @@ std::function<int()> setup(CLI::App& sub) {
   set_examples(sub, {"flopscope compress llama-3.1-8b --hardware h100-sxm --prompt 512 --output 256",
                      "flopscope compress llama-3.1-8b --hardware h100-sxm --schemes bf16,w8a8-fp8,w4a16-int4 --batch 32 --json",
                      "flopscope compress llama-3.1-70b --hardware h100-sxm --prune-layers 16 --distill-to llama-3.1-8b",
-                     "flopscope compress model.Q4_K_M.gguf --hardware rtx-4090 --schemes bf16,as-is"});
+                     "flopscope compress model.Q4_K_M.gguf --hardware l4 --schemes bf16,as-is"});
   return [o] { return run(*o); };
 }
 
