@@ -1,8 +1,12 @@
 // flopscope count MODEL: exact parameters and FLOPs (forward, training step, prefill, decode).
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <iostream>
 
 #include "command.h"
 #include "flopscope/cost/lower_transformer.h"
+#include "flopscope/cost/parallel.h"
 #include "flopscope/report/table.h"
 #include "flopscope/util/units.h"
 #include "graph_commands.h"
@@ -18,6 +22,7 @@ struct CountArgs {
   std::vector<std::string> dims;
   std::string hardware;
   bool json = false;
+  int64_t tp = 1, pp = 1, ep = 1;  // per-device counts when any is above 1
 };
 
 int run(const CountArgs& a) {
@@ -52,6 +57,19 @@ int run(const CountArgs& a) {
   Workload decode = fwd;
   decode.phase = Phase::kDecode;
   decode.context = a.seq;
+  // Per device under a layout: the fullest pipeline stage's parameters (matrices / tp, experts
+  // / ep) and the forward FLOPs of one device (the last stage's op list, cost/parallel.h).
+  Parallel layout;
+  layout.tp = a.tp;
+  layout.pp = a.pp;
+  layout.ep = a.ep;
+  layout.dp = a.ep;  // expert parallelism spans data-parallel ranks: the smallest dp that allows it
+  const bool per_device = !layout.single_device() || a.ep > 1;
+  if (auto st = validate(layout, *spec); !st) return report_error(st.error());
+  double device_params_max = std::max(device_params(*spec, layout, true), device_params(*spec, layout, false));
+  Workload fwd_device = fwd;
+  fwd_device.parallel = layout;
+  double device_flops = per_device ? count_flops(*spec, fwd_device).flops_forward : 0;
   FlopReport rf = count_flops(*spec, fwd), rt = count_flops(*spec, train), rtf = count_flops(*spec, train_full);
   FlopReport rp = count_flops(*spec, prefill), rd = count_flops(*spec, decode);
   const double tokens = static_cast<double>(a.batch * a.seq);
@@ -77,6 +95,11 @@ int run(const CountArgs& a) {
     j["flops_decode_per_token"] = rd.flops_forward / static_cast<double>(a.batch);
     j["decode_context"] = a.seq;
     j["six_n_d"] = 6.0 * static_cast<double>(p.active) * tokens;
+    if (per_device) {
+      j["layout"] = {{"tp", a.tp}, {"pp", a.pp}, {"ep", a.ep}};
+      j["params_per_device"] = device_params_max;
+      j["flops_forward_per_device"] = device_flops;
+    }
     j["conventions"] = conventions_json();
     print_json(j);
     return 0;
@@ -88,6 +111,12 @@ int run(const CountArgs& a) {
       {"non-embedding", format_params(p.non_embedding)},
   };
   if (spec->moe.active()) params.push_back({"active per token", format_params(p.active)});
+  if (per_device) {
+    params.push_back({"per device", format_params(static_cast<int64_t>(device_params_max)) + " parameters, " +
+                                        format_si(device_flops, "FLOP") +
+                                        fmt::format(" forward (tp {}, pp {}, ep {}; the fullest stage)", a.tp, a.pp,
+                                                    a.ep)});
+  }
   std::cout << render_fields(params) << "\n";
 
   std::cout << "Forward FLOPs, batch " << a.batch << " x seq " << a.seq << " (causal attention):\n";
@@ -135,8 +164,11 @@ std::function<int()> setup(CLI::App& sub) {
   sub.add_option("--seq,-s", a->seq, "Tokens per sequence (decode is counted at this context)")->capture_default_str();
   sub.add_option("--dim", a->dims, "ONNX: bind a symbolic dimension, NAME=VALUE (repeatable)");
   sub.add_option("--hardware", a->hardware, "ONNX: rank nodes by predicted time on this hardware");
+  sub.add_option("--tp", a->tp, "Tensor-parallel degree: add per-device parameters and FLOPs")->capture_default_str();
+  sub.add_option("--pp", a->pp, "Pipeline stages (per device: the fullest stage)")->capture_default_str();
+  sub.add_option("--ep", a->ep, "Expert-parallel degree (MoE)")->capture_default_str();
   sub.add_flag("--json", a->json, "Machine-readable output (schema: docs/json-schema.md)");
-  set_examples(sub, {"flopscope count llama-3.1-8b", "flopscope count meta-llama/Llama-3.1-70B --batch 8 --seq 4096 --json",
+  set_examples(sub, {"flopscope count llama-3.1-70b --tp 8 --pp 2","flopscope count llama-3.1-8b", "flopscope count meta-llama/Llama-3.1-70B --batch 8 --seq 4096 --json",
                      "flopscope count ./my-snapshot/config.json", "flopscope count model.onnx --dim batch=1 --dim seq=128"});
   return [a] { return run(*a); };
 }
