@@ -11,7 +11,9 @@
 #include "flopscope/cost/parallel.h"
 #include "flopscope/hw/hardware.h"
 #include "flopscope/model/load.h"
+#include "flopscope/hw/system.h"
 #include "flopscope/perf/predict.h"
+#include "flopscope/plan/train_planner.h"
 #include "flopscope/report/table.h"
 #include "flopscope/util/units.h"
 #include "model_options.h"
@@ -54,18 +56,36 @@ int64_t devices_to_serve(const TransformerSpec& s, const Hardware& hw, DType dty
   return 0;
 }
 
-// Devices to train with mixed-precision AdamW when weights, gradients and optimizer states
-// are sharded over all devices (ZeRO-3 / FSDP) and each device runs micro-batch 1 with full
-// recomputation.
+// Devices to train with mixed-precision AdamW: the fewest (a power of two) on which the
+// planner (plan/train_planner.h) finds a layout that fits, one sequence per data-parallel
+// replica at micro-batch 1 with full recomputation, on the hardware's reference system
+// (hw/system.h). 0 when none up to 4096 devices fits; minus the node size when it needs more
+// than one node of hardware the catalog knows no network for.
 int64_t devices_to_train(const TransformerSpec& s, const Hardware& hw, int64_t seq) {
-  MemoryOptions o;
-  o.recompute = Recompute::kFull;
-  MemoryReport one = training_memory(s, 1, seq, o);
-  double states = one.bytes_weights + one.bytes_gradients + one.bytes_optimizer;
-  double per_device = one.bytes_activations + one.bytes_logits + one.bytes_runtime_overhead;
-  double room = hw.bytes_memory * kUsableMemory - per_device;
-  if (room <= 0) return 0;
-  return static_cast<int64_t>(std::ceil(states / room));
+  const System* reference = SystemCatalog::builtin().for_hardware(hw.id);
+  const System system = reference ? *reference : standalone_system(hw);
+  const Network network = system.network();
+  TimingEngine engine(hw, nullptr, Software::kEager);
+  engine.set_network(network);
+  MemoryOptions mo;
+  mo.dropout = s.trains_with_dropout();
+  for (int64_t n = 1; n <= 4096; n *= 2) {
+    if (n > system.gpus_per_node && !network.multi_node()) return -system.gpus_per_node;
+    PlanRequest r;
+    r.workload.phase = Phase::kTrainStep;
+    r.workload.seq = seq;
+    r.workload.dtype = hw.supports(DType::kBF16) ? DType::kBF16 : DType::kFP16;
+    r.workload.modules = Modules::kFused;
+    r.workload.parallel.gpus_per_node = system.gpus_per_node;
+    r.gpus = n;
+    r.global_batch = n;
+    r.recompute = {Recompute::kFull};
+    r.max_micro_batch = 1;
+    r.top = 1;
+    auto plan = plan_training(s, r, hw, system, engine, mo);
+    if (plan && plan->fits()) return n;
+  }
+  return 0;
 }
 
 int run(const ReportArgs& a) {
@@ -103,8 +123,9 @@ int run(const ReportArgs& a) {
       entry[std::string("devices_infer_") + std::string(dtype_name(d))] = computes ? n : 0;
     }
     int64_t nt = devices_to_train(*spec, hw, a.seq);
-    row.push_back(nt == 0 ? "no" : std::to_string(nt));
-    entry["devices_train_mixed_adamw"] = nt;
+    row.push_back(nt == 0 ? "no" : nt < 0 ? ">" + std::to_string(-nt) + "*" : std::to_string(nt));
+    entry["devices_train_mixed_adamw"] = std::max<int64_t>(nt, 0);
+    if (nt < 0) entry["devices_train_beyond_one_node"] = true;
     fit.push_back(entry);
     t.add(row);
   }
@@ -144,8 +165,10 @@ int run(const ReportArgs& a) {
   }
   std::cout << render_fields(f, 2) << "\n";
   std::cout << "Devices to serve (batch 1, context " << a.context << ", weights + KV cache + 1 GiB runtime, "
-            << "90% usable) and to train (ZeRO-3 sharded AdamW, micro-batch 1, full recompute):\n";
+            << "90% usable) and to train (the fewest devices on which plan train finds a layout that fits: "
+               "mixed-precision AdamW, micro-batch 1, full recompute):\n";
   std::cout << t.render(2);
+  std::cout << style("\n'*': more than one node, and the catalog has no network for this hardware (flopscope hardware --systems).", "2");
   std::cout << style("\n'-': the catalog has no peak for that compute type (unsupported, or no source confirmed one). See flopscope memory / count for details.\n", "2");
   return 0;
 }
