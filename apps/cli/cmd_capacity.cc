@@ -11,6 +11,7 @@
 #include "flopscope/report/table.h"
 #include "flopscope/util/units.h"
 #include "command.h"
+#include "progress_line.h"
 #include "serving_flags.h"
 
 namespace flopscope::cli {
@@ -92,7 +93,8 @@ Result<Option> evaluate(const CapacityFlags& f, const std::string& kind, const s
 int run(const CapacityFlags& f) {
   if (f.flags.prompt.empty() || f.flags.output.empty()) return report_error(bad_input("capacity: expected --prompt and --output"));
   if (f.rate < 0 || !std::isfinite(f.rate)) return report_error(bad_input(fmt::format("--rate: expected requests per second above 0, got {}", f.rate)));
-  if (stderr_is_tty()) std::cerr << "searching...\r" << std::flush;
+  ProgressLine progress("capacity");
+  progress.show("searching rates and engine settings");
   auto base = evaluate(f, "baseline", "", 0);
   if (!base) return report_error(base.error());
   std::vector<Option> options = {*base};
@@ -116,7 +118,7 @@ int run(const CapacityFlags& f) {
       }
     }
   }
-  if (stderr_is_tty()) std::cerr << "            \r" << std::flush;
+  progress.done();
   if (!base->cap.met) {
     return report_error(failure(fmt::format(
         "no configuration meets p95 TTFT <= {} and p95 ITL <= {}: at the lowest rate the best reached {} and {}",

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "command.h"
+#include "progress_line.h"
 #include "flopscope/plan/price_catalog.h"
 #include "flopscope/plan/train_planner.h"
 #include "flopscope/util/units.h"
@@ -28,29 +29,6 @@ struct PlanOptions {
   double dropout = -1;
 };
 
-// One line, rewritten, on a terminal only (as `probe` shows its progress).
-class Progress {
- public:
-  Progress() : on_(stderr_is_tty()) {}
-  ~Progress() { done(); }
-  Progress(const Progress&) = delete;
-  Progress& operator=(const Progress&) = delete;
-  PlanProgress callback() {
-    if (!on_) return {};
-    return [this](int64_t done, int64_t total) {
-      std::cerr << fmt::format("\r\x1b[Kplan: searching layouts {}/{}...", done, total) << std::flush;
-      shown_ = true;
-    };
-  }
-  void done() {
-    if (shown_) std::cerr << "\r\x1b[K" << std::flush;
-    shown_ = false;
-  }
-
- private:
-  bool on_;
-  bool shown_ = false;
-};
 
 nlohmann::json or_null(double v) { return v > 0 ? nlohmann::json(v) : nlohmann::json(nullptr); }
 
@@ -118,8 +96,14 @@ int run(const PlanOptions& o) {
   MemoryOptions mo;
   mo.dropout = o.dropout >= 0 ? o.dropout > 0 : spec->trains_with_dropout();
 
-  Progress progress;
-  auto r = plan_training(*spec, req, hw, *system, engine, mo, progress.callback());
+  ProgressLine progress("plan");
+  PlanProgress on_progress;
+  if (progress.on()) {
+    on_progress = [&progress](int64_t done, int64_t total) {
+      progress.show(fmt::format("searching layouts {}/{}", done, total));
+    };
+  }
+  auto r = plan_training(*spec, req, hw, *system, engine, mo, on_progress);
   progress.done();
   if (!r) return report_error(r.error());
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "command.h"
+#include "progress_line.h"
 #include "flopscope/hw/calibration.h"
 #include "flopscope/hw/hardware.h"
 #include "flopscope/probe/cpu_probe.h"
@@ -38,29 +39,6 @@ struct Measured {
   std::vector<std::string> notes;
 };
 
-// Progress goes to stderr, only for a person watching a terminal; one line, rewritten.
-class Progress {
- public:
-  Progress() : on_(stderr_is_tty()) {}
-  ~Progress() { done(); }
-  Progress(const Progress&) = delete;
-  Progress& operator=(const Progress&) = delete;
-  std::function<void(const std::string&)> callback() {
-    if (!on_) return {};
-    return [this](const std::string& line) {
-      std::cerr << "\r\x1b[Kprobe: " << line << "..." << std::flush;
-      shown_ = true;
-    };
-  }
-  void done() {
-    if (shown_) std::cerr << "\r\x1b[K" << std::flush;
-    shown_ = false;
-  }
-
- private:
-  bool on_;
-  bool shown_ = false;
-};
 
 std::string format_value(double v, const std::string& unit) {
   if (unit == "s") return format_seconds(v);
@@ -162,14 +140,16 @@ int run_probe(const ProbeArgs& a) {
     auto hw = HardwareCatalog::builtin().find(a.hardware);
     if (!hw) return report_error(bad_input("--hardware: " + hw.error().message));
   }
-  Progress progress;
+  ProgressLine progress("probe");
+  std::function<void(const std::string&)> on_progress;
+  if (progress.on()) on_progress = [&progress](const std::string& line) { progress.show(line); };
   std::vector<Measured> devices;
   std::optional<std::string> gpu_missing;
 
   if (!a.cpu_only) {
     probe::CudaProbeOptions o;
     o.quick = a.quick;
-    o.progress = progress.callback();
+    o.progress = on_progress;
     auto r = probe::run_cuda_probe(o);
     progress.done();
     if (r) {
@@ -183,7 +163,7 @@ int run_probe(const ProbeArgs& a) {
   }
 
   probe::CpuProbeOptions o = a.quick ? probe::CpuProbeOptions::quick() : probe::CpuProbeOptions{};
-  o.progress = progress.callback();
+  o.progress = on_progress;
   auto cpu = probe::run_cpu_probe(o);
   progress.done();
   if (!cpu) return report_error(cpu.error());

@@ -9,6 +9,7 @@
 #include "flopscope/util/file.h"
 #include "flopscope/util/units.h"
 #include "command.h"
+#include "progress_line.h"
 #include "serving_flags.h"
 
 namespace flopscope::cli {
@@ -72,9 +73,10 @@ int run(const SimulateOptions& o) {
   load.output = s->options.load.output;
   s->options.load = std::move(load);
   s->options.replicas = o.replicas;
-  if (stderr_is_tty()) std::cerr << "simulating...\r" << std::flush;
+  ProgressLine progress("simulate");
+  progress.show("running the engine");
   auto r = simulate_serving(s->spec, s->options, *s->setup.hardware, *s->prefill_engine, *s->decode_engine);
-  if (stderr_is_tty()) std::cerr << "             \r" << std::flush;
+  progress.done();
   if (!r) return report_error(r.error());
   const ServingOptions& so = s->options;
   const char* load_name = so.load.kind == LoadKind::kPoisson      ? "poisson"
