@@ -35,7 +35,7 @@ struct ModelOptions {
   LayoutFlags layout;
   bool many = false;          // a many-device flag was given (train)
   bool inference_layout = false;  // --tp / --pp / --system given to prefill or decode
-  double dropout = -1;        // < 0: the config's
+  std::optional<double> dropout;  // --dropout: overrides the config's probabilities
 };
 
 nlohmann::json rows_json(const std::vector<OpRow>& rows) {
@@ -69,7 +69,7 @@ int run_many(const ModelOptions& o, Workload w, const Setup& s, const Transforme
   TimingEngine engine(hw, s.profile ? &*s.profile : nullptr, s.software);
   engine.set_network(system->network());
   MemoryOptions mo;
-  mo.dropout = o.dropout >= 0 ? o.dropout > 0 : spec.trains_with_dropout();
+  mo.dropout = spec.trains_with_dropout();
   auto p = predict_training(spec, w, gpus, o.layout.global_batch, hw, engine, mo);
   if (!p) return report_error(p.error());
   if (o.common.json) {
@@ -96,8 +96,8 @@ int run(const ModelOptions& o) {
   } else if (auto st = check_positive(o.phase == Phase::kTrainStep ? "--micro-batch" : "--batch", o.batch); !st) {
     return report_error(st.error());
   }
-  if (o.dropout >= 0 && o.dropout >= 1) {
-    return report_error(bad_input(fmt::format("--dropout: expected a probability from 0 to below 1, got {}", o.dropout)));
+  if (o.dropout && !(*o.dropout >= 0 && *o.dropout < 1)) {
+    return report_error(bad_input(fmt::format("--dropout: expected a probability in [0, 1), got {}", *o.dropout)));
   }
   if (o.phase == Phase::kPrefill) {
     if (auto st = check_positive("--prompt", o.seq); !st) return report_error(st.error());
@@ -139,6 +139,7 @@ int run(const ModelOptions& o) {
 
   auto spec = load_model_arg(o.model);
   if (!spec) return report_error(spec.error());
+  if (o.dropout) spec->attention_dropout = spec->hidden_dropout = *o.dropout;  // what memory counts
   if (o.many) return run_many(o, w, *s, *spec);
   TimingEngine engine(*s->hardware, s->profile ? &*s->profile : nullptr, s->software);
   // Inference across devices (--tp, --pp): the collectives run on the system's network.

@@ -58,8 +58,6 @@ constexpr double kFallbackInterconnect = 32e9;
 double ceil_div(double a, double b) { return std::ceil(a / b); }
 
 bool is_pointwise(OpKind k) { return k == OpKind::kElementwise || k == OpKind::kNorm || k == OpKind::kSoftmax; }
-// Ops on the tensor cores (what a power-limited clock slows).
-bool is_tensor_op(OpKind k) { return k == OpKind::kGemm || k == OpKind::kConv || k == OpKind::kAttention; }
 
 bool uses_matrix_units(OpKind k) { return k == OpKind::kGemm || k == OpKind::kAttention || k == OpKind::kConv; }
 
@@ -403,7 +401,7 @@ OpTiming TimingEngine::time(const Op& op) const {
     }
   }
   // A long steady load runs the tensor cores at the power-limited sustained clock.
-  if (op.sustained && is_tensor_op(op.kind) && eff_.sustained_clock_fraction > 0) {
+  if (op.sustained && uses_matrix_units(op.kind) && eff_.sustained_clock_fraction > 0) {
     t.seconds_compute /= eff_.sustained_clock_fraction;
   }
   double work = std::max(t.seconds_compute, t.seconds_memory);
