@@ -19,6 +19,7 @@ perf: util data model cost hw perf
 probe: util data model cost hw perf probe
 scaling: util data model cost hw perf scaling
 plan: util data model cost hw perf scaling plan
+ledger: util data model cost hw perf ledger
 report: util report
 api: util data model cost hw perf probe scaling plan report api
 '

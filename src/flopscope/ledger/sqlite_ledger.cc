@@ -1,0 +1,483 @@
+#include "flopscope/ledger/sqlite_ledger.h"
+
+#include <sqlite3.h>
+
+#include <array>
+#include <ctime>
+
+namespace flopscope {
+namespace {
+
+// Migration N takes a file from version N-1 to N. Append only: a released step never changes.
+constexpr std::array<const char*, kLedgerSchemaVersion> kLedgerMigrations = {
+    // 1: imports, billing rows, GPU telemetry, training progress.
+    R"sql(
+CREATE TABLE imports(
+  id INTEGER PRIMARY KEY,
+  sha256 TEXT NOT NULL UNIQUE,
+  path TEXT NOT NULL,
+  format TEXT NOT NULL,
+  rows_added INTEGER NOT NULL DEFAULT 0,
+  imported_at TEXT NOT NULL);
+CREATE TABLE costs(
+  id INTEGER PRIMARY KEY,
+  import_id INTEGER NOT NULL REFERENCES imports(id),
+  row_key INTEGER NOT NULL UNIQUE,
+  unix_seconds_start REAL NOT NULL,
+  unix_seconds_end REAL NOT NULL,
+  usd_billed REAL NOT NULL,
+  usd_effective REAL NOT NULL,
+  resource_id TEXT NOT NULL,
+  service_name TEXT NOT NULL,
+  sku_id TEXT NOT NULL,
+  tags TEXT NOT NULL,
+  job TEXT NOT NULL);
+CREATE TABLE gpu_samples(
+  id INTEGER PRIMARY KEY,
+  import_id INTEGER NOT NULL REFERENCES imports(id),
+  host TEXT NOT NULL,
+  gpu TEXT NOT NULL,
+  unix_seconds REAL NOT NULL,
+  percent_utilization REAL,
+  watts_power REAL,
+  bytes_memory_used REAL,
+  job TEXT NOT NULL,
+  UNIQUE(host, gpu, unix_seconds));
+CREATE TABLE progress(
+  id INTEGER PRIMARY KEY,
+  import_id INTEGER NOT NULL REFERENCES imports(id),
+  job TEXT NOT NULL,
+  step INTEGER NOT NULL,
+  tokens REAL NOT NULL,
+  seconds REAL NOT NULL,
+  flops_model REAL,
+  unix_seconds REAL,
+  UNIQUE(job, step));
+)sql",
+    // 2: what each job ran (JSONL headers), and an index for reports by period.
+    R"sql(
+CREATE TABLE jobs(
+  job TEXT PRIMARY KEY,
+  model TEXT NOT NULL,
+  hardware TEXT NOT NULL,
+  gpus INTEGER NOT NULL,
+  micro_batch INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  dtype TEXT NOT NULL);
+CREATE INDEX costs_by_start ON costs(unix_seconds_start);
+)sql",
+};
+
+// Owns one prepared statement.
+struct Stmt {
+  sqlite3_stmt* s = nullptr;
+  Stmt() = default;
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  ~Stmt() { reset(); }
+  void reset() {
+    sqlite3_finalize(s);
+    s = nullptr;
+  }
+};
+
+}  // namespace
+
+struct SqliteLedger::Impl {
+  sqlite3* db = nullptr;
+  std::string path;
+  bool in_import = false;
+  int64_t import_id = 0;
+  Stmt insert_cost, insert_sample, insert_progress, upsert_job;
+  ~Impl() {
+    // close_v2 waits for the statements, which the members' destructors finalize next.
+    if (db) sqlite3_close_v2(db);
+  }
+  Error err(std::string_view what) const {
+    return failure(path + ": " + std::string(what) + ": " + sqlite3_errmsg(db));
+  }
+  Status exec(const char* sql) {
+    char* msg = nullptr;
+    if (sqlite3_exec(db, sql, nullptr, nullptr, &msg) != SQLITE_OK) {
+      std::string m = msg ? msg : "unknown error";
+      sqlite3_free(msg);
+      return failure(path + ": " + m);
+    }
+    return {};
+  }
+  Status prepare(Stmt& st, const char* sql) {
+    if (st.s) return {};
+    if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st.s, nullptr) != SQLITE_OK) return err("prepare");
+    return {};
+  }
+  Result<int> user_version() {
+    Stmt st;
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st.s, nullptr) != SQLITE_OK) {
+      return bad_input(path + ": not a ledger database: " + sqlite3_errmsg(db));
+    }
+    if (sqlite3_step(st.s) != SQLITE_ROW) return err("read schema version");
+    return sqlite3_column_int(st.s, 0);
+  }
+  // Runs a statement that inserts one row; true when a row was added (OR IGNORE skipped none).
+  Result<bool> step_insert(Stmt& st) {
+    int rc = sqlite3_step(st.s);
+    sqlite3_reset(st.s);
+    sqlite3_clear_bindings(st.s);
+    if (rc != SQLITE_DONE) return err("insert");
+    return sqlite3_changes(db) > 0;
+  }
+};
+
+namespace {
+void bind_text(sqlite3_stmt* s, int i, const std::string& v) {
+  sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+}
+void bind_opt(sqlite3_stmt* s, int i, const std::optional<double>& v) {
+  if (v) sqlite3_bind_double(s, i, *v); else sqlite3_bind_null(s, i);
+}
+std::string column_text(sqlite3_stmt* s, int i) {
+  const unsigned char* t = sqlite3_column_text(s, i);
+  return t ? std::string(reinterpret_cast<const char*>(t), static_cast<size_t>(sqlite3_column_bytes(s, i))) : std::string();
+}
+std::optional<double> column_opt(sqlite3_stmt* s, int i) {
+  if (sqlite3_column_type(s, i) == SQLITE_NULL) return std::nullopt;
+  return sqlite3_column_double(s, i);
+}
+std::string utc_now() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+}  // namespace
+
+SqliteLedger::SqliteLedger(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+SqliteLedger::~SqliteLedger() {
+  if (impl_ && impl_->in_import) rollback_import();
+}
+
+Result<std::unique_ptr<SqliteLedger>> SqliteLedger::open(const std::string& path, const SqliteOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  impl->path = path;
+  int rc = sqlite3_open_v2(path.c_str(), &impl->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                           nullptr);
+  if (rc != SQLITE_OK) {
+    std::string m = impl->db ? sqlite3_errmsg(impl->db) : "out of memory";
+    return bad_input(path + ": cannot open ledger: " + m);
+  }
+  sqlite3_busy_timeout(impl->db, options.milliseconds_busy_timeout);
+  sqlite3_extended_result_codes(impl->db, 1);
+  auto version = impl->user_version();
+  if (!version) return version.error();
+  if (*version > kLedgerSchemaVersion) {
+    return bad_input(path + ": schema version " + std::to_string(*version) + " is newer than this flopscope (" +
+                     std::to_string(kLedgerSchemaVersion) + "); upgrade flopscope");
+  }
+  if (*version < 0) return bad_input(path + ": not a ledger database: schema version " + std::to_string(*version));
+  // WAL lets reports read while an import writes; FULL makes each commit durable.
+  {
+    Stmt st;
+    if (sqlite3_prepare_v2(impl->db, "PRAGMA journal_mode=WAL", -1, &st.s, nullptr) != SQLITE_OK ||
+        sqlite3_step(st.s) != SQLITE_ROW) {
+      return bad_input(path + ": not a ledger database: " + sqlite3_errmsg(impl->db));
+    }
+  }
+  if (auto st = impl->exec("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536"); !st) {
+    return st.error();
+  }
+  const int target = options.migrate_to < 0 ? kLedgerSchemaVersion : std::min(options.migrate_to, kLedgerSchemaVersion);
+  if (*version < target) {
+    // Another process may migrate at the same time: take the write lock, then look again.
+    if (auto st = impl->exec("BEGIN IMMEDIATE"); !st) return st.error();
+    auto v = impl->user_version();
+    if (!v) {
+      (void)impl->exec("ROLLBACK");
+      return v.error();
+    }
+    for (int n = *v + 1; n <= target; ++n) {
+      if (auto st = impl->exec(kLedgerMigrations[static_cast<size_t>(n - 1)]); !st) {
+        (void)impl->exec("ROLLBACK");
+        return failure(path + ": migration to schema version " + std::to_string(n) + " failed: " + st.error().message);
+      }
+    }
+    if (*v < target) {
+      std::string set = "PRAGMA user_version=" + std::to_string(target);
+      if (auto st = impl->exec(set.c_str()); !st) {
+        (void)impl->exec("ROLLBACK");
+        return st.error();
+      }
+    }
+    if (auto st = impl->exec("COMMIT"); !st) {
+      (void)impl->exec("ROLLBACK");
+      return st.error();
+    }
+  }
+  return std::unique_ptr<SqliteLedger>(new SqliteLedger(std::move(impl)));
+}
+
+Result<int> SqliteLedger::schema_version() { return impl_->user_version(); }
+
+Result<bool> SqliteLedger::begin_import(const ImportHeader& header) {
+  Impl& m = *impl_;
+  if (m.in_import) return failure(m.path + ": an import is already open");
+  if (auto st = m.exec("BEGIN IMMEDIATE"); !st) return st.error();
+  m.in_import = true;
+  {
+    Stmt st;
+    if (sqlite3_prepare_v2(m.db, "SELECT id FROM imports WHERE sha256 = ?", -1, &st.s, nullptr) != SQLITE_OK) {
+      rollback_import();
+      return m.err("prepare");
+    }
+    bind_text(st.s, 1, header.sha256);
+    int rc = sqlite3_step(st.s);
+    if (rc == SQLITE_ROW) {
+      st.reset();
+      rollback_import();
+      return false;
+    }
+    if (rc != SQLITE_DONE) {
+      st.reset();
+      rollback_import();
+      return m.err("read imports");
+    }
+  }
+  Stmt ins;
+  if (sqlite3_prepare_v2(m.db, "INSERT INTO imports(sha256, path, format, imported_at) VALUES(?,?,?,?)", -1, &ins.s,
+                         nullptr) != SQLITE_OK) {
+    rollback_import();
+    return m.err("prepare");
+  }
+  bind_text(ins.s, 1, header.sha256);
+  bind_text(ins.s, 2, header.path);
+  bind_text(ins.s, 3, header.format);
+  std::string now = utc_now();
+  bind_text(ins.s, 4, now);
+  if (sqlite3_step(ins.s) != SQLITE_DONE) {
+    ins.reset();
+    rollback_import();
+    return m.err("insert import");
+  }
+  m.import_id = sqlite3_last_insert_rowid(m.db);
+  return true;
+}
+
+Result<bool> SqliteLedger::add_cost(const CostRecord& r) {
+  Impl& m = *impl_;
+  if (auto st = m.prepare(m.insert_cost,
+                          "INSERT OR IGNORE INTO costs(import_id, row_key, unix_seconds_start, unix_seconds_end, "
+                          "usd_billed, usd_effective, resource_id, service_name, sku_id, tags, job) "
+                          "VALUES(?,?,?,?,?,?,?,?,?,?,?)");
+      !st) {
+    return st.error();
+  }
+  sqlite3_stmt* s = m.insert_cost.s;
+  sqlite3_bind_int64(s, 1, m.import_id);
+  sqlite3_bind_int64(s, 2, r.row_key);
+  sqlite3_bind_double(s, 3, r.unix_seconds_start);
+  sqlite3_bind_double(s, 4, r.unix_seconds_end);
+  sqlite3_bind_double(s, 5, r.usd_billed);
+  sqlite3_bind_double(s, 6, r.usd_effective);
+  bind_text(s, 7, r.resource_id);
+  bind_text(s, 8, r.service_name);
+  bind_text(s, 9, r.sku_id);
+  bind_text(s, 10, r.tags_json);
+  bind_text(s, 11, r.job);
+  return m.step_insert(m.insert_cost);
+}
+
+Result<bool> SqliteLedger::add_gpu_sample(const GpuSample& g) {
+  Impl& m = *impl_;
+  if (auto st = m.prepare(m.insert_sample,
+                          "INSERT OR IGNORE INTO gpu_samples(import_id, host, gpu, unix_seconds, percent_utilization, "
+                          "watts_power, bytes_memory_used, job) VALUES(?,?,?,?,?,?,?,?)");
+      !st) {
+    return st.error();
+  }
+  sqlite3_stmt* s = m.insert_sample.s;
+  sqlite3_bind_int64(s, 1, m.import_id);
+  bind_text(s, 2, g.host);
+  bind_text(s, 3, g.gpu);
+  sqlite3_bind_double(s, 4, g.unix_seconds);
+  bind_opt(s, 5, g.percent_utilization);
+  bind_opt(s, 6, g.watts_power);
+  bind_opt(s, 7, g.bytes_memory_used);
+  bind_text(s, 8, g.job);
+  return m.step_insert(m.insert_sample);
+}
+
+Result<bool> SqliteLedger::add_progress(const ProgressRecord& p) {
+  Impl& m = *impl_;
+  if (auto st = m.prepare(m.insert_progress,
+                          "INSERT OR IGNORE INTO progress(import_id, job, step, tokens, seconds, flops_model, "
+                          "unix_seconds) VALUES(?,?,?,?,?,?,?)");
+      !st) {
+    return st.error();
+  }
+  sqlite3_stmt* s = m.insert_progress.s;
+  sqlite3_bind_int64(s, 1, m.import_id);
+  bind_text(s, 2, p.job);
+  sqlite3_bind_int64(s, 3, p.step);
+  sqlite3_bind_double(s, 4, p.tokens);
+  sqlite3_bind_double(s, 5, p.seconds);
+  bind_opt(s, 6, p.flops_model);
+  bind_opt(s, 7, p.unix_seconds);
+  return m.step_insert(m.insert_progress);
+}
+
+Status SqliteLedger::put_job(const JobMeta& j) {
+  Impl& m = *impl_;
+  if (auto st = m.prepare(m.upsert_job,
+                          "INSERT OR REPLACE INTO jobs(job, model, hardware, gpus, micro_batch, seq, dtype) "
+                          "VALUES(?,?,?,?,?,?,?)");
+      !st) {
+    return st.error();
+  }
+  sqlite3_stmt* s = m.upsert_job.s;
+  bind_text(s, 1, j.job);
+  bind_text(s, 2, j.model);
+  bind_text(s, 3, j.hardware);
+  sqlite3_bind_int64(s, 4, j.gpus);
+  sqlite3_bind_int64(s, 5, j.micro_batch);
+  sqlite3_bind_int64(s, 6, j.seq);
+  bind_text(s, 7, j.dtype);
+  auto r = m.step_insert(m.upsert_job);
+  if (!r) return r.error();
+  return {};
+}
+
+Status SqliteLedger::commit_import(int64_t rows_added) {
+  Impl& m = *impl_;
+  if (!m.in_import) return failure(m.path + ": no import is open");
+  Stmt st;
+  if (sqlite3_prepare_v2(m.db, "UPDATE imports SET rows_added = ? WHERE id = ?", -1, &st.s, nullptr) != SQLITE_OK) {
+    return m.err("prepare");
+  }
+  sqlite3_bind_int64(st.s, 1, rows_added);
+  sqlite3_bind_int64(st.s, 2, m.import_id);
+  if (sqlite3_step(st.s) != SQLITE_DONE) return m.err("update import");
+  st.reset();
+  if (auto c = m.exec("COMMIT"); !c) return c;
+  m.in_import = false;
+  return {};
+}
+
+void SqliteLedger::rollback_import() {
+  Impl& m = *impl_;
+  if (!m.in_import) return;
+  (void)m.exec("ROLLBACK");
+  m.in_import = false;
+}
+
+Result<LedgerCounts> SqliteLedger::counts() {
+  Impl& m = *impl_;
+  Stmt st;
+  const char* sql =
+      "SELECT (SELECT count(*) FROM imports), (SELECT count(*) FROM costs), (SELECT count(*) FROM gpu_samples), "
+      "(SELECT count(*) FROM progress), (SELECT count(*) FROM jobs)";
+  if (sqlite3_prepare_v2(m.db, sql, -1, &st.s, nullptr) != SQLITE_OK) return m.err("count");
+  if (sqlite3_step(st.s) != SQLITE_ROW) return m.err("count");
+  return LedgerCounts{sqlite3_column_int64(st.s, 0), sqlite3_column_int64(st.s, 1), sqlite3_column_int64(st.s, 2),
+                      sqlite3_column_int64(st.s, 3), sqlite3_column_int64(st.s, 4)};
+}
+
+Result<std::vector<DailySpend>> SqliteLedger::daily_spend() {
+  Impl& m = *impl_;
+  Stmt st;
+  const char* sql =
+      "SELECT date(unix_seconds_start, 'unixepoch') AS day, job, sum(usd_effective), sum(usd_billed) "
+      "FROM costs GROUP BY day, job ORDER BY day, job";
+  if (sqlite3_prepare_v2(m.db, sql, -1, &st.s, nullptr) != SQLITE_OK) return m.err("query spend");
+  std::vector<DailySpend> out;
+  int rc;
+  while ((rc = sqlite3_step(st.s)) == SQLITE_ROW) {
+    out.push_back({column_text(st.s, 0), column_text(st.s, 1), sqlite3_column_double(st.s, 2),
+                   sqlite3_column_double(st.s, 3)});
+  }
+  if (rc != SQLITE_DONE) return m.err("query spend");
+  return out;
+}
+
+Result<std::vector<TagSpend>> SqliteLedger::tag_spend() {
+  Impl& m = *impl_;
+  Stmt st;
+  // json_each is built into SQLite >= 3.38; tags are stored as validated JSON objects.
+  const char* sql =
+      "SELECT t.key, CAST(t.value AS TEXT), sum(c.usd_effective), sum(c.usd_billed) "
+      "FROM costs c, json_each(c.tags) t GROUP BY 1, 2 ORDER BY 1, 2";
+  if (sqlite3_prepare_v2(m.db, sql, -1, &st.s, nullptr) != SQLITE_OK) return m.err("query tags");
+  std::vector<TagSpend> out;
+  int rc;
+  while ((rc = sqlite3_step(st.s)) == SQLITE_ROW) {
+    out.push_back({column_text(st.s, 0), column_text(st.s, 1), sqlite3_column_double(st.s, 2),
+                   sqlite3_column_double(st.s, 3)});
+  }
+  if (rc != SQLITE_DONE) return m.err("query tags");
+  return out;
+}
+
+Result<std::vector<GpuSample>> SqliteLedger::gpu_samples() {
+  Impl& m = *impl_;
+  Stmt st;
+  const char* sql =
+      "SELECT host, gpu, unix_seconds, percent_utilization, watts_power, bytes_memory_used, job "
+      "FROM gpu_samples ORDER BY host, gpu, unix_seconds";
+  if (sqlite3_prepare_v2(m.db, sql, -1, &st.s, nullptr) != SQLITE_OK) return m.err("query samples");
+  std::vector<GpuSample> out;
+  int rc;
+  while ((rc = sqlite3_step(st.s)) == SQLITE_ROW) {
+    GpuSample g;
+    g.host = column_text(st.s, 0);
+    g.gpu = column_text(st.s, 1);
+    g.unix_seconds = sqlite3_column_double(st.s, 2);
+    g.percent_utilization = column_opt(st.s, 3);
+    g.watts_power = column_opt(st.s, 4);
+    g.bytes_memory_used = column_opt(st.s, 5);
+    g.job = column_text(st.s, 6);
+    out.push_back(std::move(g));
+  }
+  if (rc != SQLITE_DONE) return m.err("query samples");
+  return out;
+}
+
+Result<std::vector<ProgressTotal>> SqliteLedger::progress_totals() {
+  Impl& m = *impl_;
+  Stmt st;
+  const char* sql =
+      "SELECT job, count(*), sum(tokens), sum(seconds), total(flops_model), "
+      "total(CASE WHEN flops_model IS NULL THEN 0 ELSE seconds END) FROM progress GROUP BY job ORDER BY job";
+  if (sqlite3_prepare_v2(m.db, sql, -1, &st.s, nullptr) != SQLITE_OK) return m.err("query progress");
+  std::vector<ProgressTotal> out;
+  int rc;
+  while ((rc = sqlite3_step(st.s)) == SQLITE_ROW) {
+    out.push_back({column_text(st.s, 0), sqlite3_column_int64(st.s, 1), sqlite3_column_double(st.s, 2),
+                   sqlite3_column_double(st.s, 3), sqlite3_column_double(st.s, 4), sqlite3_column_double(st.s, 5)});
+  }
+  if (rc != SQLITE_DONE) return m.err("query progress");
+  return out;
+}
+
+Result<std::vector<JobMeta>> SqliteLedger::jobs() {
+  Impl& m = *impl_;
+  Stmt st;
+  const char* sql = "SELECT job, model, hardware, gpus, micro_batch, seq, dtype FROM jobs ORDER BY job";
+  if (sqlite3_prepare_v2(m.db, sql, -1, &st.s, nullptr) != SQLITE_OK) return m.err("query jobs");
+  std::vector<JobMeta> out;
+  int rc;
+  while ((rc = sqlite3_step(st.s)) == SQLITE_ROW) {
+    JobMeta j;
+    j.job = column_text(st.s, 0);
+    j.model = column_text(st.s, 1);
+    j.hardware = column_text(st.s, 2);
+    j.gpus = sqlite3_column_int64(st.s, 3);
+    j.micro_batch = sqlite3_column_int64(st.s, 4);
+    j.seq = sqlite3_column_int64(st.s, 5);
+    j.dtype = column_text(st.s, 6);
+    out.push_back(std::move(j));
+  }
+  if (rc != SQLITE_DONE) return m.err("query jobs");
+  return out;
+}
+
+}  // namespace flopscope
