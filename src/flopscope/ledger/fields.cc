@@ -26,7 +26,7 @@ std::string quoted(std::string_view t) {
 Result<double> parse_bounded(std::string_view text, double lo, double hi) {
   std::string_view t = trim(text);
   double v = 0;
-  auto expected = [&] { return bad_input(fmt::format("expected a number in [{}, {}], got {}", lo, hi, quoted(text))); };
+  auto expected = [&] { return bad_input(fmt::format("expected a number in [{:g}, {:g}], got {}", lo, hi, quoted(text))); };
   if (t.empty()) return expected();
   if (t.front() == '+') t.remove_prefix(1);
   // from_chars takes "inf", "nan" and hex only in forms we reject here: digits, sign, '.', e.

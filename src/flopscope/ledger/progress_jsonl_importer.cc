@@ -36,7 +36,7 @@ Status import_progress_jsonl(std::string_view text, const std::string& origin, c
     pos = nl == std::string_view::npos ? text.size() : nl + 1;
     ++line_no;
     if (trim(line).empty() || trim(line) == "\r") continue;
-    auto at = [&](std::string_view key) { return fmt::format("{}: line {}, column {}: ", origin, line_no, key); };
+    auto at = [&](std::string_view key) { return fmt::format("{}: line {}, column '{}': ", origin, line_no, key); };
     nlohmann::json j;
     try {
       j = nlohmann::json::parse(line);
@@ -59,7 +59,7 @@ Status import_progress_jsonl(std::string_view text, const std::string& origin, c
       if (it == j.end()) return {};
       double v = it->is_number() ? it->get<double>() : NAN;
       if (!std::isfinite(v) || v < lo || v > hi || (open_lo && v <= lo)) {
-        return bad_input(at(key) + fmt::format("expected a number in {}{}, {}], got ", open_lo ? "(" : "[", lo, hi) +
+        return bad_input(at(key) + fmt::format("expected a number in {}{:g}, {:g}], got ", open_lo ? "(" : "[", lo, hi) +
                          printable(it->dump()));
       }
       out = v;

@@ -115,7 +115,7 @@ struct SqliteLedger::Impl {
     if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st.s, nullptr) != SQLITE_OK) {
       return bad_input(path + ": not a ledger database: " + sqlite3_errmsg(db));
     }
-    if (sqlite3_step(st.s) != SQLITE_ROW) return err("read schema version");
+    if (sqlite3_step(st.s) != SQLITE_ROW) return bad_input(path + ": not a ledger database: " + sqlite3_errmsg(db));
     return sqlite3_column_int(st.s, 0);
   }
   // Runs a statement that inserts one row; true when a row was added (OR IGNORE skipped none).
