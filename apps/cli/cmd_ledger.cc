@@ -127,7 +127,7 @@ Result<ReportOptions> report_options(const ReportFlags& f) {
   return o;
 }
 
-std::string usd(double v) { return fmt::format("${:.2f}", v); }
+std::string usd(double v) { return v < 0 ? fmt::format("-${:.2f}", -v) : fmt::format("${:.2f}", v); }
 std::string pct(const std::optional<double>& v) { return v ? fmt::format("{:.1f}%", 100 * *v) : "-"; }
 
 void print_report(const LedgerReport& r) {
