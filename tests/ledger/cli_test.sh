@@ -33,6 +33,7 @@ expect 0 '"rows_added": 1' ledger import --db "$db" --json "$data/focus_small_ne
 expect 2 "^$" ledger import --db "$db" "$data/bad/focus_bad_cost.csv"
 grep -q "focus_bad_cost.csv: line 5, column 1 (BilledCost): expected a number" "$work/err" || fail "bad row message: $(cat "$work/err")"
 expect 2 "^$" ledger import --db "$db" --format fokus "$data/focus_small.csv"
+expect 2 "^$" ledger import --db "$db" /dev/zero  # a device never ends: refused before reading
 expect 0 '"usd_effective_total": 7350.25' ledger report --db "$db" --json
 expect 0 "Burn rate: \\\$1050.04/day" ledger report --db "$db" --cap 10000
 expect 0 "Cap \\\$10000.00/month: reached on 2024-09-10" ledger report --db "$db" --cap 10000

@@ -66,7 +66,7 @@ done
 
 # 2. Killed while the transaction's pages are being written to the WAL (the commit).
 mid_way=0
-for attempt in 3 4 5; do
+for attempt in 3 4 5 6 7 8; do
   db=$work/ledger-$attempt.db
   start_import "$db"
   wal=0

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <exception>
+#include <filesystem>
 #include <new>
 
 #include "flopscope/ledger/sha256.h"
@@ -17,7 +18,8 @@ constexpr std::array<std::string_view, static_cast<size_t>(LedgerFormat::kCount)
     "focus", "nvidia-smi", "dcgm", "jsonl", "trainer-state"};
 static_assert(kFormatNames.size() == 5, "one name per LedgerFormat");
 
-constexpr size_t kMaxImportBytes = size_t{4} << 30;
+// ~16 million billing rows; a larger export is imported in parts.
+constexpr size_t kMaxImportBytes = size_t{2} << 30;
 
 }  // namespace
 
@@ -120,6 +122,12 @@ Result<ImportOutcome> import_text(LedgerStore& store, std::string_view text, con
 }
 
 Result<ImportOutcome> import_file(LedgerStore& store, const std::string& path, const ImportOptions& options) {
+  // A device (/dev/zero, /dev/urandom) never ends: refuse it before reading.
+  std::error_code ec;
+  auto st = std::filesystem::status(path, ec);
+  if (!ec && (std::filesystem::is_character_file(st) || std::filesystem::is_block_file(st))) {
+    return bad_input(path + ": expected a file, got a device");
+  }
   auto text = read_file(path, kMaxImportBytes);
   if (!text) return text.error();
   return import_text(store, *text, path, options);

@@ -29,7 +29,7 @@ struct ImportOutcome {
 Result<ImportOutcome> import_text(LedgerStore& store, std::string_view text, const std::string& origin,
                                   const ImportOptions& options);
 
-/// Reads the file at `path` and imports it (import_text). Files over 4 GiB are refused.
+/// Reads the file at `path` and imports it (import_text). Files over 2 GiB and devices are refused.
 Result<ImportOutcome> import_file(LedgerStore& store, const std::string& path, const ImportOptions& options);
 
 }  // namespace flopscope
