@@ -150,7 +150,7 @@ std::function<void()> setup_gemm(CLI::App& sub, int& exit_code) {
 struct AttentionOptions {
   Common common;
   int64_t batch = 1, heads = 0, kv_heads = 0, seq = 0, kv_len = 0, head_dim = 0;
-  bool causal = false, backward = false;
+  bool causal = false, backward = false, accumulate_grad = false;
 };
 
 int run_attention(const AttentionOptions& o) {
@@ -171,6 +171,9 @@ int run_attention(const AttentionOptions& o) {
       return report_error(bad_input("--kv-len: expected at least --seq " + std::to_string(o.seq) + ", got " +
                                     std::to_string(o.kv_len)));
     }
+  }
+  if (o.accumulate_grad && !o.backward) {
+    return report_error(bad_input("--accumulate-grad: needs --backward (it adds the backward's gradients)"));
   }
   auto s = resolve(o.common);
   if (!s) return report_error(s.error());
@@ -199,12 +202,33 @@ int run_attention(const AttentionOptions& o) {
     t.seconds_overhead += tb.seconds_overhead;
     t.seconds_host += tb.seconds_host;
     t.bound = tb.seconds >= tf.seconds ? tb.bound : tf.bound;
+    if (o.accumulate_grad) {
+      // out.backward() on leaf Q, K, V that already hold .grad: autograd adds each new
+      // gradient into the old one, one elementwise kernel per input reading both and writing
+      // one (PyTorch's AccumulateGrad), after the attention backward.
+      const double q = static_cast<double>(shape.batch) * static_cast<double>(shape.heads) *
+                       static_cast<double>(shape.q_len) * static_cast<double>(shape.head_dim_qk);
+      const double kv = static_cast<double>(shape.batch) * static_cast<double>(shape.kv_heads) *
+                        static_cast<double>(shape.kv_len) * static_cast<double>(shape.head_dim_qk);
+      for (double elements : {q, kv, kv}) {
+        Op add = make_elementwise(OpKind::kElementwise, "attention.accumulate_grad", "add", elements, 1, 2, 1,
+                                  s->dtype);
+        OpTiming ta = engine.time(add);
+        flops += add.flops;
+        bytes += add.bytes_read + add.bytes_written;
+        tb.seconds += ta.seconds;
+        t.seconds += ta.seconds;
+        t.seconds_memory += ta.seconds_memory;
+        t.seconds_overhead += ta.seconds_overhead;
+        t.seconds_host += ta.seconds_host;
+      }
+    }
   }
   if (o.common.json) {
     nlohmann::json j = timing_json(t, flops, bytes, *s);
     j["shape"] = {{"batch", shape.batch},   {"heads", shape.heads},   {"kv_heads", shape.kv_heads},
                   {"q_len", shape.q_len},   {"kv_len", shape.kv_len}, {"head_dim", o.head_dim},
-                  {"causal", shape.causal}, {"backward", o.backward}};
+                  {"causal", shape.causal}, {"backward", o.backward}, {"accumulate_grad", o.accumulate_grad}};
     j["seconds_forward"] = tf.seconds;
     if (o.backward) j["seconds_backward"] = tb.seconds;
     j["efficiency"] = {{"attention_forward", engine.efficiency().attention_forward},
@@ -238,6 +262,9 @@ std::function<void()> setup_attention(CLI::App& sub, int& exit_code) {
   sub.add_option("--head-dim", o->head_dim, "Head dimension")->required();
   sub.add_flag("--causal", o->causal, "Causal mask (fully masked blocks are skipped)");
   sub.add_flag("--backward", o->backward, "Forward plus backward, as in a training step");
+  sub.add_flag("--accumulate-grad", o->accumulate_grad,
+               "With --backward: add dQ, dK, dV into existing gradients (out.backward() on leaf inputs that "
+               "already hold .grad, as a benchmark loop without zeroing does)");
   add_common(sub, o->common);
   set_examples(sub, {"flopscope predict attention --batch 1 --heads 32 --kv-heads 8 --seq 8192 --head-dim 128 "
                      "--causal --hardware h100-sxm",

@@ -278,7 +278,7 @@ void add_model(CLI::App& sub, ModelOptions& o, const char* software_default) {
   sub.add_flag("--no-flash", o.no_flash, "Unfused attention (scores written to memory)");
   sub.add_option("--modules", o.modules,
                  "How norms, rotary and the loss are written: fused (serving engines: one kernel each), pytorch "
-                 "(plain PyTorch: composite fp32 F.rms_norm, fused projections) or transformers (Hugging Face modules "
+                 "(plain PyTorch: one-kernel F.rms_norm, fused projections) or transformers (Hugging Face modules "
                  "op by op). Default: transformers for train, pytorch otherwise");
   sub.add_option("--top", o.top, "Ops to list")->capture_default_str();
 }

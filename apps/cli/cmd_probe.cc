@@ -17,6 +17,7 @@
 #include "flopscope/probe/cpu_probe.h"
 #include "flopscope/probe/cuda_probe.h"
 #include "flopscope/probe/figures.h"
+#include "flopscope/probe/torch_probe.h"
 #include "flopscope/util/file.h"
 #include "flopscope/util/units.h"
 
@@ -29,6 +30,8 @@ struct ProbeArgs {
   bool cpu_only = false;
   std::string out;
   std::string hardware;
+  std::string python = "python3";
+  double python_limit = 600;
 };
 
 // One measured device: its profile, the catalog entry it was compared with, and notes.
@@ -57,6 +60,16 @@ nlohmann::json profile_json(const CalibrationProfile& p) {
                     {"seconds", g.seconds},
                     {"flops_per_second", g.flops_per_second}});
   }
+  nlohmann::json attention = nlohmann::json::array();
+  for (const auto& a : p.attention) {
+    attention.push_back({{"batch", a.batch},
+                         {"heads", a.heads},
+                         {"seq", a.seq},
+                         {"head_dim", a.head_dim},
+                         {"causal", a.causal},
+                         {"backward", a.backward},
+                         {"seconds", a.seconds}});
+  }
   return {{"device_name", p.device_name},
           {"hardware_id", p.hardware_id.empty() ? nlohmann::json(nullptr) : nlohmann::json(p.hardware_id)},
           {"date", p.date},
@@ -68,7 +81,9 @@ nlohmann::json profile_json(const CalibrationProfile& p) {
           {"bytes_per_second_read", or_null(p.bytes_per_second_read)},
           {"bytes_per_second_write", or_null(p.bytes_per_second_write)},
           {"seconds_launch_overhead", or_null(p.seconds_launch_overhead)},
-          {"gemm", gemm}};
+          {"seconds_host_eager", or_null(p.seconds_host_eager)},
+          {"gemm", gemm},
+          {"attention", attention}};
 }
 
 nlohmann::json device_json(const Measured& m) {
@@ -135,6 +150,30 @@ const Hardware* match_catalog(const std::string& device_name, const std::string&
   return hw ? *hw : nullptr;
 }
 
+// Attention and the eager host cost through the user's PyTorch (probe/torch_probe.h): added
+// to the GPU's profile when PyTorch runs there, else one note saying why not.
+void add_torch_figures(const ProbeArgs& a, const std::function<void(const std::string&)>& progress, Measured& m) {
+  if (a.python.empty() || a.python == "none") {
+    m.notes.push_back("attention and host cost: not measured (--python none)");
+    return;
+  }
+  if (progress) progress(fmt::format("attention and eager host cost through {} (PyTorch)", a.python));
+  probe::TorchProbeOptions o;
+  o.python = a.python;
+  o.quick = a.quick;
+  o.seconds_limit = a.python_limit;
+  auto t = probe::run_torch_probe(o);
+  if (!t) {
+    m.notes.push_back("attention and host cost: not measured (" + t.error().message + ")");
+    return;
+  }
+  m.profile.attention = t->attention;
+  m.profile.seconds_host_eager = t->seconds_host_eager;
+  m.notes.push_back(fmt::format("attention ({} calls) and host cost ({} kernels per tiny decoder layer) through "
+                                "PyTorch {} ({})",
+                                t->attention.size(), t->kernels_per_layer, t->torch_version, a.python));
+}
+
 int run_probe(const ProbeArgs& a) {
   if (!a.hardware.empty()) {
     auto hw = HardwareCatalog::builtin().find(a.hardware);
@@ -154,6 +193,8 @@ int run_probe(const ProbeArgs& a) {
     progress.done();
     if (r) {
       Measured m{"gpu", r->profile, nullptr, r->notes};
+      add_torch_figures(a, on_progress, m);
+      progress.done();
       devices.push_back(std::move(m));
     } else if (r.error().kind == ErrorKind::kNotFound) {
       gpu_missing = r.error().message;
@@ -223,13 +264,21 @@ std::function<int()> setup_probe(CLI::App& sub) {
   sub.add_option("--hardware", args->hardware,
                  "Catalog id to compare the profiled device with (default: matched from its name)")
       ->option_text("ID");
+  sub.add_option("--python", args->python,
+                 "Python with PyTorch that times attention and the eager host cost on the GPU ('none': skip)")
+      ->option_text("PROGRAM")
+      ->capture_default_str();
+  sub.add_option("--python-limit", args->python_limit, "Seconds the PyTorch part may take before it is stopped")
+      ->check(CLI::Range(1.0, 86400.0))
+      ->capture_default_str();
   set_examples(sub, {"flopscope probe", "flopscope probe --quick --cpu-only",
                      "flopscope probe --out my-h100.profile.toml --hardware h100-sxm",
-                     "flopscope probe --json > probe.json"});
+                     "flopscope probe --json > probe.json",
+                     "flopscope probe --python ~/venv/bin/python --out my-h200.profile.toml"});
   return [args] { return run_probe(*args); };
 }
 
-FLOPSCOPE_COMMAND({"probe", "Measure this machine (GEMM, memory bandwidth, launch overhead) into a profile",
+FLOPSCOPE_COMMAND({"probe", "Measure this machine (GEMM, attention, bandwidth, launch and host cost) into a profile",
                    setup_probe, 60});
 
 }  // namespace

@@ -41,6 +41,8 @@ TEST(CalibrationProfile, RoundTripsThroughToml) {
   p.gemm.push_back({DType::kBF16, 1, 128256, 4096, 3.1e-5, 2.0 * 128256 * 4096 / 3.1e-5});
   p.gemm.push_back({DType::kFP8, 8192, 8192, 8192, 0.00089, 1.2345678901234567e15});
   p.gemm.push_back({DType::kFP64, 256, 256, 256, 0.1, 335544.32});
+  p.attention.push_back({8, 32, 512, 128, true, false, 6.157e-05});
+  p.attention.push_back({1, 32, 8192, 128, false, true, 0.0071843838691711});
 
   std::string text = to_toml(p);
   auto back = parse_calibration_profile(text, "roundtrip.toml");
@@ -65,6 +67,16 @@ TEST(CalibrationProfile, RoundTripsThroughToml) {
     EXPECT_EQ(back->gemm[i].k, p.gemm[i].k);
     EXPECT_EQ(back->gemm[i].seconds, p.gemm[i].seconds);
     EXPECT_EQ(back->gemm[i].flops_per_second, p.gemm[i].flops_per_second);
+  }
+  ASSERT_EQ(back->attention.size(), p.attention.size());
+  for (size_t i = 0; i < p.attention.size(); ++i) {
+    EXPECT_EQ(back->attention[i].batch, p.attention[i].batch);
+    EXPECT_EQ(back->attention[i].heads, p.attention[i].heads);
+    EXPECT_EQ(back->attention[i].seq, p.attention[i].seq);
+    EXPECT_EQ(back->attention[i].head_dim, p.attention[i].head_dim);
+    EXPECT_EQ(back->attention[i].causal, p.attention[i].causal);
+    EXPECT_EQ(back->attention[i].backward, p.attention[i].backward);
+    EXPECT_EQ(back->attention[i].seconds, p.attention[i].seconds);
   }
   EXPECT_EQ(to_toml(*back), text);
 }
@@ -147,11 +159,34 @@ TEST(CalibrationProfile, ErrorTextsNameFileAndField) {
   EXPECT_EQ(parse_error("hardware = 'x'\n"), "prof.toml: unknown field 'hardware'");
 }
 
-TEST(CalibrationProfile, VersionWindowIsOneOnly) {
-  EXPECT_EQ(parse_error("version = 2\n"),
-            "prof.toml: version: expected 1, got 2 (written by a newer flopscope; upgrade to read it)");
-  EXPECT_EQ(parse_error("version = 0\n"), "prof.toml: version: expected 1, got 0");
+TEST(CalibrationProfile, VersionWindowIsOneToTwo) {
+  EXPECT_EQ(parse_error("version = 3\n"),
+            "prof.toml: version: expected 2, got 3 (written by a newer flopscope; upgrade to read it)");
+  EXPECT_EQ(parse_error("version = 0\n"), "prof.toml: version: expected 1 or 2, got 0");
   EXPECT_TRUE(parse_calibration_profile("version = 1\n", "prof.toml").ok());
+  EXPECT_TRUE(parse_calibration_profile("version = 2\n", "prof.toml").ok());
+}
+
+TEST(CalibrationProfile, AttentionSamplesAreCheckedFieldByField) {
+  const std::string ok = "[[attention]]\nbatch = 2\nheads = 32\nseq = 4096\nhead_dim = 128\ncausal = true\n"
+                         "backward = false\nseconds = 0.0005\n";
+  auto p = parse_calibration_profile(ok, "prof.toml");
+  ASSERT_TRUE(p.ok()) << p.error().message;
+  ASSERT_EQ(p->attention.size(), 1u);
+  EXPECT_TRUE(p->attention[0].causal);
+  EXPECT_FALSE(p->attention[0].backward);
+  EXPECT_EQ(p->attention[0].seq, 4096);
+  EXPECT_EQ(parse_error("[[attention]]\nbatch = 2\nheads = 32\nseq = 4096\nhead_dim = 128\n"),
+            "prof.toml: attention[0].seconds: missing, expected the measured seconds of one call");
+  EXPECT_EQ(parse_error("[[attention]]\nbatch = 2\nheads = 32\nseq = 99999999\nhead_dim = 128\nseconds = 1\n"),
+            "prof.toml: attention[0].seq: expected at most 16777216 (docs/limits.md), got 99999999");
+  EXPECT_EQ(parse_error("[[attention]]\nbatch = 2\nheads = 32\nseq = 64\nhead_dim = 128\nseconds = 1e9\n"),
+            "prof.toml: attention[0].seconds: expected a time in [1e-9, 1e4] s (docs/limits.md), got 1e+09");
+  EXPECT_EQ(parse_error("[[attention]]\nbatch = 2\nheads = 32\nseq = 64\nhead_dim = 128\nseconds = 1\n"
+                        "windowed = true\n"),
+            "prof.toml: attention[0]: unknown field 'windowed'");
+  EXPECT_EQ(parse_error("attention = 3\n"),
+            "prof.toml: attention: expected an array of tables ([[attention]]), got 3");
 }
 
 TEST(CalibrationProfile, TomlSyntaxErrorNamesLineAndColumn) {

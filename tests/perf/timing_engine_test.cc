@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include <string>
 
 #include "flopscope/cost/attention.h"
@@ -255,8 +257,10 @@ TEST(TimingEngineProfile, ProfileReplacesBandwidthLaunchAndCeiling) {
   p.gemm.push_back({DType::kBF16, 8192, 8192, 8192, 1.6e-3, 2.0 * 8192 * 8192 * 8192 / 1.6e-3});
   TimingEngine e(h100_sxm(), &p, Software::kEager, h100_efficiency());
   EXPECT_DOUBLE_EQ(e.bytes_per_second_memory(), 2.0e12);
-  // The probe's launch figure is back-to-back empty kernels: the in-stream cost.
-  EXPECT_DOUBLE_EQ(e.seconds_launch_stream(), 6e-6);
+  // The probe's launch figure is back-to-back empty kernels from the host: an eager kernel's
+  // cost; a graph-replayed kernel keeps the efficiency's in-stream cost.
+  EXPECT_DOUBLE_EQ(e.seconds_launch(), 6e-6);
+  EXPECT_DOUBLE_EQ(e.seconds_launch_stream(), h100_efficiency().seconds_launch_stream);
   // Predicting the calibration sample itself returns its measured time.
   OpTiming t = e.time(make_gemm("g", 8192, 8192, 8192, DType::kBF16));
   EXPECT_NEAR(t.seconds, 1.6e-3, 1e-3 * 1.6e-3);
@@ -273,6 +277,45 @@ TEST(TimingEngineProfile, ProbedH100ProfileSetsCeilingsNearTheMamfFigure) {
   EXPECT_NEAR(e.bytes_per_second_memory(), 3.03e12, 0.01e12);
   OpTiming t = e.time(make_gemm("g", 8192, 8192, 8192, DType::kBF16));
   EXPECT_NEAR(t.seconds, 1.4578e-3, 0.05 * 1.4578e-3);  // measured 1.458 ms
+}
+
+// Attention samples 25% slower than the catalog constants predict: the profile's fit moves
+// the forward and backward ceilings until the samples' median is met, and the engine's shape
+// costs (mask, CTA, waves) still scale the calls it did not see.
+TEST(TimingEngineProfile, AttentionSamplesSetTheAttentionCeilings) {
+  TimingEngine plain(h100_sxm(), nullptr, Software::kEager, h100_efficiency());
+  auto shape = [](int64_t b, int64_t h, int64_t s, int64_t d, bool causal) {
+    AttentionShape a;
+    a.batch = b;
+    a.heads = a.kv_heads = h;
+    a.q_len = a.kv_len = s;
+    a.head_dim_qk = a.head_dim_v = d;
+    a.causal = causal;
+    return a;
+  };
+  CalibrationProfile p;
+  for (auto [b, s, causal] : {std::tuple{2, 4096, false}, {2, 4096, true}, {1, 8192, false}}) {
+    AttentionShape a = shape(b, 32, s, 128, causal);
+    double fwd = plain.time(make_attention("a", a, DType::kBF16)).seconds;
+    double bwd = plain.time(make_attention("a", a, DType::kBF16, true)).seconds;
+    p.attention.push_back({b, 32, s, 128, causal, false, 1.25 * fwd});
+    p.attention.push_back({b, 32, s, 128, causal, true, 1.25 * (fwd + bwd)});
+  }
+  p.seconds_host_eager = 7e-6;
+  TimingEngine e(h100_sxm(), &p, Software::kEager, h100_efficiency());
+  EXPECT_LT(e.efficiency().attention_forward, h100_efficiency().attention_forward);
+  EXPECT_LT(e.efficiency().attention_backward, h100_efficiency().attention_backward);
+  EXPECT_DOUBLE_EQ(e.efficiency().seconds_host_eager, 7e-6);
+  for (const AttentionSample& a : p.attention) {
+    AttentionShape s = shape(a.batch, a.heads, a.seq, a.head_dim, a.causal);
+    double t = e.time(make_attention("a", s, DType::kBF16)).seconds;
+    if (a.backward) t += e.time(make_attention("a", s, DType::kBF16, true)).seconds;
+    EXPECT_NEAR(t / a.seconds, 1.0, 0.03) << a.seq << (a.causal ? " causal" : "") << (a.backward ? " bwd" : "");
+  }
+  // A shape the profile did not time moves with the ceiling too.
+  AttentionShape other = shape(4, 16, 16384, 128, true);
+  double before = plain.time(make_attention("a", other, DType::kBF16)).seconds;
+  EXPECT_NEAR(e.time(make_attention("a", other, DType::kBF16)).seconds / before, 1.25, 0.05);
 }
 
 TEST(TimingEngineOpList, TotalsByKindAndBoundAddUp) {

@@ -60,13 +60,17 @@ const Rig& rig() {
 
 TEST(ServingSimulator, LowRateTtftIsOnePrefillAndItlOneDecodeStep) {
   ServingOptions o = rig().options(512, 64);
-  o.load.rate = 0.05;  // one request every 20 s: never two at once
+  o.load.rate = 0.05;  // one request every 20 s on average: rarely two at once
   o.load.requests = 40;
   ServingResult r = rig().run(o);
   const double prefill = rig().predict_seconds(Phase::kPrefill, 1, 512);
   const double decode = rig().predict_seconds(Phase::kDecode, 1, 512 + 32);
   EXPECT_NEAR(r.ttft_seconds.mean, prefill, 0.02 * prefill);
-  EXPECT_NEAR(r.ttft_seconds.p99, prefill, 0.02 * prefill);
+  EXPECT_NEAR(r.ttft_seconds.p50, prefill, 0.02 * prefill);
+  // A Poisson arrival lands while the previous request still decodes (~2% of them here): its
+  // prefill shares an iteration with one decode, so the tail is at most a decode step more.
+  EXPECT_GE(r.ttft_seconds.p99, prefill * 0.98);
+  EXPECT_LE(r.ttft_seconds.p99, prefill + 1.05 * decode);
   EXPECT_NEAR(r.itl_seconds.mean, decode, 0.03 * decode);
   EXPECT_EQ(r.preemptions, 0);
   EXPECT_NEAR(r.mean_running, 0.0, 0.2);  // mostly idle

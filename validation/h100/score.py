@@ -2,7 +2,7 @@
 """Predicted vs measured, per category: the README's validation table.
 
   python3 validation/h100/score.py [--flopscope build/dev/flopscope] [--cases] [--markdown]
-                                   [--data FILE --hardware ID]
+                                   [--data FILE --hardware ID] [--profile FILE]
                                    [--check validation/h100/scores.json] [--write-scores]
 
 Runs the `flopscope` CLI for every case of validation/h100/h100-calibration.json (cases.py
@@ -36,20 +36,25 @@ def main():
     ap.add_argument("--flopscope", default=C.default_flopscope())
     ap.add_argument("--data", default=DATA, help="a calibration file (validation/measure_calibration.py writes one)")
     ap.add_argument("--hardware", default="h100-sxm", help="catalog id the measurements were taken on")
+    ap.add_argument("--profile", help="a calibration profile (flopscope probe --out) every prediction uses")
     ap.add_argument("--cases", action="store_true", help="print every case")
     ap.add_argument("--markdown", action="store_true")
     ap.add_argument("--check", metavar="FILE")
     ap.add_argument("--write-scores", action="store_true")
+    ap.add_argument("--scores", default=SCORES, help="where --write-scores writes (default: %(default)s)")
     args = ap.parse_args()
     cases = C.load_cases(args.data, args.hardware)
+    if args.profile:
+        for c in cases:
+            c["cmd"] = c["cmd"] + ["--profile", args.profile]
     by = {}
     for c in cases:
         p = C.predict(args.flopscope, c)
         e = p / c["measured"] - 1
         by.setdefault(c["category"], []).append(e)
         if args.cases:
-            print("%-12s %-44s measured %-11.4g predicted %-11.4g %+6.1f%%" % (c["category"], c["label"], c["measured"],
-                                                                           p, 100 * e))
+            print("%-12s %-44s measured %-11.4g predicted %-11.4g %+6.1f%%%s" % (
+                c["category"], c["label"], c["measured"], p, 100 * e, "  (extra)" if c.get("extra") else ""))
     cv = {}
     if os.path.exists(CROSSVAL):
         cv = json.load(open(CROSSVAL)).get("categories", {})
@@ -70,7 +75,7 @@ def main():
         else:
             print("%-12s n %2d  median %5.1f%%  p90 %5.1f%%  cross-validated: %s" % (cat, n, 100 * med, 100 * p90, xs))
     if args.write_scores:
-        with open(SCORES, "w") as f:
+        with open(args.scores, "w") as f:
             json.dump({"about": "score.py figures (fractions) the ctest validation_h100 holds the build to",
                        "categories": result}, f, indent=2)
             f.write("\n")

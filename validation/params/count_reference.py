@@ -34,5 +34,8 @@ def count(path):
 if __name__ == "__main__":
     out = {"transformers": transformers.__version__, "torch": torch.__version__, "counts": {}}
     for p in sys.argv[1:]:
-        out["counts"][p.split("/")[-1]] = count(p)
+        try:
+            out["counts"][p.split("/")[-1]] = count(p)
+        except Exception as e:  # noqa: BLE001 - one config's failure is recorded, not fatal
+            out["counts"][p.split("/")[-1]] = {"error": repr(e)[:300]}
     json.dump(out, sys.stdout, indent=1)

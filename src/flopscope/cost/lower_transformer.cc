@@ -17,8 +17,10 @@ namespace {
 // (per row), mul r4 w4, to(bf16) r4 w2, weight * x r2 w2: 8 kernels, 20 B read and 16 B
 // written per element of a 16-bit input. rotate_half rotary on one tensor: x*cos r1 w1,
 // neg(x2) r.5 w.5, cat r1 w1, *sin r1 w1, add r2 w1 (in tensor passes): 5 kernels, 5.5
-// passes read and 4.5 written. F.rms_norm is the same composite (Modules::kPyTorch); serving
-// engines fuse each into one kernel (Modules::kFused). nn.LayerNorm is one kernel anywhere.
+// passes read and 4.5 written. F.rms_norm is one fused kernel on CUDA in PyTorch 2.11
+// (Modules::kPyTorch; measured: a plain-PyTorch Llama-3-8B forward launches 484 kernels, 15
+// per layer, one per norm: validation/h200/mechanisms-eager-host.json), as serving engines'
+// norms are (Modules::kFused). nn.LayerNorm is one kernel anywhere.
 constexpr int64_t kHfRmsNormKernels = 8;
 constexpr double kHfRmsNormBytesRead = 20, kHfRmsNormBytesWritten = 16;  // per element, 16-bit input
 // Its autograd backward: weight-mul backward r8 w4 (incl. the weight-gradient reduction),
@@ -169,8 +171,8 @@ class Lowering {
   double weight_bytes_per_element() const { return weight_bytes_per_element(w_.weight_dtype); }
 
   bool hf() const { return w_.modules == Modules::kTransformers; }
-  // RMSNorm as several fp32 kernels (transformers' module, and F.rms_norm's composite).
-  bool composite_norm() const { return w_.modules != Modules::kFused; }
+  // RMSNorm as several fp32 kernels: transformers' module only (F.rms_norm is fused, above).
+  bool composite_norm() const { return w_.modules == Modules::kTransformers; }
 
   void elementwise(OpKind kind, const std::string& name, const std::string& type, const std::string& component,
                    double elements, double flops_per_element, int inputs, int outputs, int64_t count,
@@ -372,6 +374,11 @@ class Lowering {
         op.bytes_read = 2 * act_elems * width_bytes(act_);
         op.bytes_written = act_elems * width_bytes(act_);
         op.kernels = 1;
+      } else if (!hf()) {
+        // Plain PyTorch chunks the fused gate_up output: gate and up are strided views, and
+        // silu and the product run on the non-vectorized elementwise kernel (measured: 45 of a
+        // 400 ms Llama-3-8B prefill, validation/h200/prefill-profile.json).
+        ops_.back().strided = true;
       }
     } else {
       linear(name + ".up_proj", component, rows, inter, h, count, 1, batch);

@@ -99,6 +99,10 @@ struct Op {
   /// Part of a long steady load (a training step): the tensor cores run at the board's
   /// power-limited sustained clock (Efficiency::sustained_clock_fraction).
   bool sustained = false;
+  /// Elementwise ops on non-contiguous inputs (the two halves of a fused gate_up output taken
+  /// with chunk): PyTorch runs them on its non-vectorized kernel, at
+  /// Efficiency::strided_elementwise_fraction of the bandwidth.
+  bool strided = false;
   std::string component;       ///< model component for breakdowns: "attn.qkv", "mlp", "lm_head", ...
   GemmShape gemm;
   AttentionShape attention;

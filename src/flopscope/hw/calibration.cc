@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <tuple>
 #include <toml++/toml.h>
 
 #include "flopscope/util/file.h"
@@ -29,10 +30,10 @@ class ProfileReader {
 
   Result<CalibrationProfile> read(const toml::table& root) const {
     CalibrationProfile p;
-    if (auto e = root_.check_keys(root, {"version", "date", "tool", "device", "memory", "launch", "gemm"})) return *e;
+    if (auto e = root_.check_keys(root, {"version", "date", "tool", "device", "memory", "launch", "gemm", "attention"})) return *e;
     if (const toml::node* n = root.get("version")) {
       auto v = n->as_integer();
-      if (!v || v->get() < 1) return root_.expected("version", "1", *n);
+      if (!v || v->get() < 1) return root_.expected("version", "1 or 2", *n);
       if (v->get() > kCalibrationProfileVersion) {
         return root_.at("version", fmt::format("expected {}, got {} (written by a newer flopscope; upgrade to read it)",
                                                kCalibrationProfileVersion, v->get()));
@@ -102,10 +103,46 @@ class ProfileReader {
         p.gemm.push_back(*sample);
       }
     }
+    if (const toml::node* n = root.get("attention")) {
+      const toml::array* samples = n->as_array();
+      if (!samples) return root_.expected("attention", "an array of tables ([[attention]])", *n);
+      for (size_t i = 0; i < samples->size(); ++i) {
+        TomlReader r = root_.nested(fmt::format("attention[{}]", i));
+        const toml::table* t = (*samples)[i].as_table();
+        if (!t) return r.expected("", "a table", (*samples)[i]);
+        auto sample = read_attention(*t, r);
+        if (!sample) return sample.error();
+        p.attention.push_back(*sample);
+      }
+    }
     return p;
   }
 
  private:
+  static Result<AttentionSample> read_attention(const toml::table& t, const TomlReader& r) {
+    AttentionSample s;
+    if (auto e = r.check_keys(t, {"batch", "heads", "seq", "head_dim", "causal", "backward", "seconds"})) return *e;
+    if (auto e = r.require(t, "batch", Sign::kPositive, s.batch)) return *e;
+    if (auto e = r.require(t, "heads", Sign::kPositive, s.heads)) return *e;
+    if (auto e = r.require(t, "seq", Sign::kPositive, s.seq)) return *e;
+    if (auto e = r.require(t, "head_dim", Sign::kPositive, s.head_dim)) return *e;
+    // Sizes a GPU can hold: the product stays far inside a double's exact range.
+    for (auto [key, v, most] : {std::tuple{"batch", s.batch, int64_t{1} << 20}, {"heads", s.heads, int64_t{4096}},
+                                {"seq", s.seq, int64_t{1} << 24}, {"head_dim", s.head_dim, int64_t{1024}}}) {
+      if (v > most) return r.at(key, fmt::format("expected at most {} (docs/limits.md), got {}", most, v));
+    }
+    if (auto e = r.read(t, "causal", s.causal)) return *e;
+    if (auto e = r.read(t, "backward", s.backward)) return *e;
+    std::optional<double> seconds;
+    if (auto e = r.read(t, "seconds", Sign::kPositive, seconds)) return *e;
+    if (!seconds) return r.at("seconds", "missing, expected the measured seconds of one call");
+    if (!(*seconds >= 1e-9 && *seconds <= 1e4)) {
+      return r.at("seconds", fmt::format("expected a time in [1e-9, 1e4] s (docs/limits.md), got {:g}", *seconds));
+    }
+    s.seconds = *seconds;
+    return s;
+  }
+
   static Result<GemmSample> read_gemm(const toml::table& t, const TomlReader& r) {
     GemmSample s;
     if (auto e = r.check_keys(t, {"dtype", "m", "n", "k", "seconds", "flops_per_second"})) return *e;
@@ -208,6 +245,12 @@ std::string to_toml(const CalibrationProfile& p) {
     out += fmt::format("m = {}\nn = {}\nk = {}\n", s.m, s.n, s.k);
     out += "seconds = " + number(s.seconds) + "\n";
     out += "flops_per_second = " + number(s.flops_per_second) + "\n";
+  }
+  for (const auto& s : p.attention) {
+    out += "\n[[attention]]\n";
+    out += fmt::format("batch = {}\nheads = {}\nseq = {}\nhead_dim = {}\n", s.batch, s.heads, s.seq, s.head_dim);
+    out += fmt::format("causal = {}\nbackward = {}\n", s.causal, s.backward);
+    out += "seconds = " + number(s.seconds) + "\n";
   }
   return out;
 }

@@ -7,6 +7,8 @@
 //   [memory]   bytes_per_second_copy, bytes_per_second_triad, bytes_per_second_read, ...
 //   [launch]   seconds_overhead (per kernel, GPU), seconds_host_eager (per op, framework)
 //   [[gemm]]   dtype, m, n, k, seconds, flops_per_second      (one per measured shape)
+//   [[attention]] batch, heads, seq, head_dim, causal, backward, seconds (one per call timed;
+//              backward = true: forward + backward, gradients not accumulated; version 2)
 #pragma once
 
 #include <cstdint>
@@ -19,14 +21,24 @@
 
 namespace flopscope {
 
-/// The profile format version this build writes and the newest it reads (`version = 1`).
-inline constexpr int64_t kCalibrationProfileVersion = 1;
+/// The profile format version this build writes and the newest it reads (`version = 2`;
+/// version 1 had no [[attention]] samples and reads unchanged).
+inline constexpr int64_t kCalibrationProfileVersion = 2;
 
 struct GemmSample {
   DType dtype = DType::kBF16;
   int64_t m = 0, n = 0, k = 0;
   double seconds = 0;
   double flops_per_second = 0;  ///< 2*m*n*k / seconds
+};
+
+/// One fused (flash) attention call timed on the device: q, k, v [batch, heads, seq, head_dim]
+/// in 16-bit, self-attention. `backward`: the time of forward + backward together.
+struct AttentionSample {
+  int64_t batch = 0, heads = 0, seq = 0, head_dim = 0;
+  bool causal = false;
+  bool backward = false;
+  double seconds = 0;
 };
 
 struct CalibrationProfile {
@@ -43,6 +55,7 @@ struct CalibrationProfile {
   double seconds_launch_overhead = 0;  ///< per kernel (0 = not measured)
   double seconds_host_eager = 0;       ///< per op dispatched by a framework (0 = not measured)
   std::vector<GemmSample> gemm;
+  std::vector<AttentionSample> attention;  ///< empty = not measured
 
   /// Best measured GEMM throughput for a dtype (0 if none measured).
   double best_gemm_flops_per_second(DType t) const;

@@ -43,6 +43,7 @@ constexpr Field kFields[] = {
     {"attention_cta_overhead_backward", &Efficiency::attention_cta_overhead_backward, false},
     {"attention_mask_overhead", &Efficiency::attention_mask_overhead, false},
     {"sustained_clock_fraction", &Efficiency::sustained_clock_fraction, true},
+    {"strided_elementwise_fraction", &Efficiency::strided_elementwise_fraction, true},
 };
 
 // Per-dtype keys: "<prefix><dtype>" sets one entry of an array member.

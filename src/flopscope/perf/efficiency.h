@@ -34,6 +34,8 @@
 //   attention_mask_overhead       extra blocks of work per partly masked (diagonal) block
 //   sustained_clock_fraction      tensor-core clock of a long steady load (training steps) at the
 //                                 board's power limit / the clock short kernel benchmarks run at
+//   strided_elementwise_fraction  bandwidth of PyTorch's non-vectorized elementwise kernel (strided
+//                                 inputs, Op::strided) / the achievable memory bandwidth
 #pragma once
 
 #include <array>
@@ -69,6 +71,7 @@ struct Efficiency {
   double attention_cta_overhead_backward = 2.0;
   double attention_mask_overhead = 0.0;
   double sustained_clock_fraction = 1.0;
+  double strided_elementwise_fraction = 1.0;
 
   /// The large-GEMM ceiling for a dtype (the per-dtype value when given).
   double gemm_ceiling_for(DType t) const {

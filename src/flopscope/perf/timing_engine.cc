@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <vector>
 
 namespace flopscope {
@@ -108,8 +109,12 @@ void TimingEngine::init(const CalibrationProfile* profile) {
   if (profile == nullptr) return;
   if (profile->compute_units > 0) units_ = profile->compute_units;
   if (profile->bytes_per_second_copy > 0) bytes_per_second_memory_ = profile->bytes_per_second_copy;
-  // The probe times empty kernels back to back: the in-stream cost, not a kernel alone.
-  if (profile->seconds_launch_overhead > 0) seconds_launch_stream_ = profile->seconds_launch_overhead;
+  // The probe times empty kernels launched back to back from the host: what one eager kernel
+  // costs beyond its work (seconds_launch). A kernel replayed from a CUDA graph costs less
+  // (seconds_launch_stream, fitted on graph-replayed decode steps) and keeps its value.
+  if (profile->seconds_launch_overhead > 0) seconds_launch_ = profile->seconds_launch_overhead;
+  // The framework's host cost per eager kernel, as the probe measured it through PyTorch.
+  if (profile->seconds_host_eager > 0) eff_.seconds_host_eager = profile->seconds_host_eager;
   // Ceiling per dtype: the model inverted on each sample big enough that launch cost is
   // noise (samples then carry their own tile and wave losses instead of being mistaken for
   // the ceiling), and the median of those taken: a short kernel that ran at boost clock, or
@@ -126,6 +131,45 @@ void TimingEngine::init(const CalibrationProfile* profile) {
   for (size_t i = 0; i < fitted.size(); ++i) {
     if (!fitted[i].empty()) gemm_ceiling_[i] = std::min(median(std::move(fitted[i])), 1.0);
   }
+  fit_attention(*profile);
+}
+
+// The profile's attention samples set the attention ceilings: attention_forward such that the
+// forward samples' median log error is zero, then attention_backward the same on the forward
+// + backward samples (docs/calibration.md). Each ceiling moves every block of work (matmuls
+// and the softmax's share stay in proportion), so the engine's tile, wave, mask and CTA
+// costs still shape each call. A time is monotone in its ceiling: bisection on the log.
+void TimingEngine::fit_attention(const CalibrationProfile& profile) {
+  if (is_cpu_ || peak_[static_cast<size_t>(DType::kBF16)] <= 0) return;
+  auto median_log_error = [&](bool backward) {
+    std::vector<double> logs;
+    for (const AttentionSample& a : profile.attention) {
+      if (a.backward != backward) continue;
+      AttentionShape shape;
+      shape.batch = a.batch;
+      shape.heads = shape.kv_heads = a.heads;
+      shape.q_len = shape.kv_len = a.seq;
+      shape.head_dim_qk = shape.head_dim_v = a.head_dim;
+      shape.causal = a.causal;
+      double t = time(make_attention("attention", shape, DType::kBF16, false)).seconds;
+      if (backward) t += time(make_attention("attention", shape, DType::kBF16, true)).seconds;
+      logs.push_back(std::log(t / a.seconds));
+    }
+    return logs.empty() ? std::optional<double>{} : std::optional<double>{median(std::move(logs))};
+  };
+  for (bool backward : {false, true}) {
+    double& ceiling = backward ? eff_.attention_backward : eff_.attention_forward;
+    if (!median_log_error(backward)) continue;
+    // A faster ceiling lowers every time: find where the median log error crosses zero.
+    double lo = 0.02, hi = 1.0;
+    ceiling = hi;
+    if (*median_log_error(backward) > 0) continue;  // slower than the peak allows: keep 1
+    for (int i = 0; i < 40; ++i) {
+      ceiling = std::sqrt(lo * hi);
+      if (*median_log_error(backward) > 0) lo = ceiling; else hi = ceiling;
+    }
+    ceiling = std::sqrt(lo * hi);
+  }
 }
 
 double TimingEngine::flops_per_second_gemm(DType dtype) const {
@@ -140,7 +184,7 @@ double TimingEngine::seconds_launch() const {
 
 double TimingEngine::seconds_launch_stream() const {
   if (is_cpu_) return 0;
-  return seconds_launch_stream_ > 0 ? seconds_launch_stream_ : std::min(eff_.seconds_launch_stream, seconds_launch_);
+  return std::min(eff_.seconds_launch_stream, seconds_launch_);
 }
 
 Status TimingEngine::check(const Op& op) const {
@@ -397,6 +441,7 @@ OpTiming TimingEngine::time(const Op& op) const {
       double vector = peak_[static_cast<size_t>(DType::kFP32)];
       t.seconds_compute = vector > 0 ? op.flops / vector : 0;
       t.seconds_memory = bytes / bytes_per_second_memory_;
+      if (op.strided && !is_cpu_) t.seconds_memory /= eff_.strided_elementwise_fraction;
       break;
     }
   }

@@ -153,6 +153,7 @@ class TimingEngine {
 
  private:
   void init(const CalibrationProfile* profile);
+  void fit_attention(const CalibrationProfile& profile);
   double gemm_compute_seconds(const GemmShape& s, DType dtype, GemmPlan* plan) const;
   double attention_compute_seconds(const Op& op) const;
   double attention_aux_bytes(const Op& op) const;
@@ -170,7 +171,6 @@ class TimingEngine {
   std::array<double, static_cast<size_t>(DType::kCount)> peak_sparse_{};  ///< 2:4 sparse peaks (0 = none)
   double bytes_per_second_interconnect_ = 0;
   double seconds_launch_ = 0;
-  double seconds_launch_stream_ = 0;  ///< from a profile (0: the efficiency's)
   bool is_cpu_ = false;
 };
 

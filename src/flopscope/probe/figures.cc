@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 #include <sstream>
 
@@ -94,6 +95,25 @@ std::vector<ProbeFigure> probe_figures(const CalibrationProfile& p, const Hardwa
   }
   if (p.seconds_launch_overhead > 0) {
     out.push_back({"launch_overhead", "kernel launch overhead", "s", p.seconds_launch_overhead, 0});
+  }
+  // Attention: matmul FLOPs of the visible pairs (4 b h s s d, half when causal) over the time.
+  double best_fwd = 0, best_bwd = 0;
+  for (const auto& a : p.attention) {
+    double flops = 4.0 * static_cast<double>(a.batch) * static_cast<double>(a.heads) * static_cast<double>(a.seq) *
+                   static_cast<double>(a.seq) * static_cast<double>(a.head_dim) * (a.causal ? 0.5 : 1.0);
+    if (a.backward) {
+      best_bwd = std::max(best_bwd, 3.5 * flops / a.seconds);  // forward + 2.5x for the backward
+    } else {
+      best_fwd = std::max(best_fwd, flops / a.seconds);
+    }
+  }
+  double bf16 = hw ? hw->peak(DType::kBF16) : 0;
+  if (best_fwd > 0) out.push_back({"attention_forward", "attention forward (best shape)", "FLOP/s", best_fwd, bf16});
+  if (best_bwd > 0) {
+    out.push_back({"attention_forward_backward", "attention forward+backward (best shape)", "FLOP/s", best_bwd, bf16});
+  }
+  if (p.seconds_host_eager > 0) {
+    out.push_back({"host_eager", "eager host cost per kernel (PyTorch)", "s", p.seconds_host_eager, 0});
   }
   return out;
 }
