@@ -7,13 +7,7 @@
 # probe module and the shared libraries the device image lacks (fmt, toml++, nlopt, onnx,
 # protobuf); each step has its own timeout, so a slow one cannot lose the others' results.
 set -u
-OUT=${OUT:?set OUT to the output folder}
-KIT=${KIT:-.devkit}
-export PYTHONUNBUFFERED=1
-cuda_lib=$(dirname "$(ls /usr/local/cuda/lib64/libcublasLt.so.13 /usr/local/cuda/targets/x86_64-linux/lib/libcublasLt.so.13 2>/dev/null | head -1)")
-export LD_LIBRARY_PATH=$PWD/$KIT/lib:$cuda_lib:${LD_LIBRARY_PATH:-}
-log=$OUT/log
-step() { echo "=== $(date -u +%T) $*" >>"$log"; }
+source "$(dirname "$0")/device_env.sh"
 step env; { nvidia-smi; python3 -c "import torch, triton, transformers; print(torch.__version__, triton.__version__, transformers.__version__)"; } >>"$log" 2>&1
 step measure_calibration
 timeout 330 python3 validation/measure_calibration.py --out "$OUT/h200-calibration.json" 2>>"$log"; echo "rc $?" >>"$log"

@@ -5,13 +5,7 @@
 # compact decoder, fp8 decode GEMMs with and without the activation cast). Same kit as
 # run_device.sh; OUT must be set.
 set -u
-OUT=${OUT:?set OUT to the output folder}
-KIT=${KIT:-.devkit}
-export PYTHONUNBUFFERED=1
-cuda_lib=$(dirname "$(ls /usr/local/cuda/lib64/libcublasLt.so.13 /usr/local/cuda/targets/x86_64-linux/lib/libcublasLt.so.13 2>/dev/null | head -1)")
-export LD_LIBRARY_PATH=$PWD/$KIT/lib:$cuda_lib:${LD_LIBRARY_PATH:-}
-log=$OUT/log
-step() { echo "=== $(date -u +%T) $*" >>"$log"; }
+source "$(dirname "$0")/device_env.sh"
 step probe
 timeout 240 "$KIT/flopscope" probe --json --hardware h200 --out "$OUT/h200-probe-torch.profile.toml" >"$OUT/h200-probe-torch.json" 2>>"$log"; echo "rc $?" >>"$log"
 step mechanism_checks

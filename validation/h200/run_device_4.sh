@@ -3,10 +3,7 @@
 # process and every case timed before any profiler ran (in the third call the checks after the
 # first were timed after a profiler had run in the same process, which slows launches).
 set -u
-OUT=${OUT:?set OUT to the output folder}
-export PYTHONUNBUFFERED=1
-log=$OUT/log
-step() { echo "=== $(date -u +%T) $*" >>"$log"; }
+source "$(dirname "$0")/device_env.sh"
 step train_host
 timeout 120 python3 validation/h200/mechanism_checks.py --only train_host --out "$OUT/mechanisms-train-host.json" 2>>"$log"; echo "rc $?" >>"$log"
 step eager_host
