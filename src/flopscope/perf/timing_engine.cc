@@ -135,7 +135,7 @@ void TimingEngine::init(const CalibrationProfile* profile) {
 }
 
 // The profile's attention samples set the attention ceilings: attention_forward such that the
-// forward samples' median log error is zero, then attention_backward the same on the forward
+// median log error of the forward samples long enough to be compute-bound is zero, then attention_backward the same on the forward
 // + backward samples (docs/calibration.md). Each ceiling moves every block of work (matmuls
 // and the softmax's share stay in proportion), so the engine's tile, wave, mask and CTA
 // costs still shape each call. A time is monotone in its ceiling: bisection on the log.
@@ -144,7 +144,9 @@ void TimingEngine::fit_attention(const CalibrationProfile& profile) {
   auto median_log_error = [&](bool backward) {
     std::vector<double> logs;
     for (const AttentionSample& a : profile.attention) {
-      if (a.backward != backward) continue;
+      // As for the GEMM ceiling: a call short enough that launch and ramp are more than a
+      // twentieth of it says little about the ceiling.
+      if (a.backward != backward || a.seconds <= kCeilingSampleOverheadRatio * seconds_launch_) continue;
       AttentionShape shape;
       shape.batch = a.batch;
       shape.heads = shape.kv_heads = a.heads;
