@@ -265,12 +265,13 @@ std::function<int()> setup_probe(CLI::App& sub) {
                  "Catalog id to compare the profiled device with (default: matched from its name)")
       ->option_text("ID");
   sub.add_option("--python", args->python,
-                 "Python with PyTorch that times attention and the eager host cost on the GPU ('none': skip)")
-      ->option_text("PROGRAM")
-      ->capture_default_str();
-  sub.add_option("--python-limit", args->python_limit, "Seconds the PyTorch part may take before it is stopped")
+                 "Python with PyTorch that times attention and the eager host cost on the GPU (default python3; "
+                 "'none': skip)")
+      ->option_text("PROGRAM");
+  sub.add_option("--python-limit", args->python_limit,
+                 "Seconds the PyTorch part may take before it is stopped (1 to 86400, default 600)")
       ->check(CLI::Range(1.0, 86400.0))
-      ->capture_default_str();
+      ->option_text("SECONDS");
   set_examples(sub, {"flopscope probe", "flopscope probe --quick --cpu-only",
                      "flopscope probe --out my-h100.profile.toml --hardware h100-sxm",
                      "flopscope probe --json > probe.json",
