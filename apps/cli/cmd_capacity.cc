@@ -24,6 +24,7 @@ struct CapacityFlags {
   double rate = 0;
   bool compare = false;
   int64_t requests = 400;
+  double pue = 0;
 };
 
 // One configuration's answer, as JSON.
@@ -45,6 +46,14 @@ nlohmann::json option_json(const Option& op, double rate) {
   j["ttft_p95_at_max"] = op.cap.at_max.ttft_seconds.p95;
   j["itl_p95_at_max"] = op.cap.at_max.itl_seconds.p95;
   j["output_tokens_per_second_at_max"] = op.cap.at_max.output_tokens_per_second;
+  // Energy at the highest rate that meets the targets (plan/energy.h): one replica busy for
+  // its iterations, idle between them.
+  const EnergyEstimate& e = op.cap.at_max.energy;
+  j["kwh_per_million_tokens"] = e.known() ? nlohmann::json(*e.kwh_per_million(op.cap.at_max.output_tokens)) : nlohmann::json(nullptr);
+  j["joules_per_request"] = e.known() && op.cap.at_max.requests > 0
+                                ? nlohmann::json(*e.joules / static_cast<double>(op.cap.at_max.requests))
+                                : nlohmann::json(nullptr);
+  j["energy_at_max"] = energy_json(e, op.cap.at_max.output_tokens);
   if (rate > 0) {
     const int64_t replicas = static_cast<int64_t>(std::ceil(rate / op.cap.max_rate_per_replica - 1e-9));
     j["replicas"] = replicas;
@@ -69,6 +78,7 @@ Result<Option> evaluate(const CapacityFlags& f, const std::string& kind, const s
   if (!s) return s.error();
   CapacityOptions co;
   co.serving = s->options;
+  co.serving.pue = f.pue;
   co.seconds_slo_ttft_p95 = f.slo_ttft;
   co.seconds_slo_itl_p95 = f.slo_itl;
   co.requests = f.requests;
@@ -168,6 +178,7 @@ std::function<int()> setup(CLI::App& sub) {
   sub.add_option("--rate", o->rate, "Traffic to serve, requests per second (gives the replicas)");
   sub.add_flag("--compare", o->compare, "Scale up (tp 2/4/8, a bigger GPU) against scale out (replicas)");
   sub.add_option("--requests", o->requests, "Requests per simulation in the search")->capture_default_str();
+  sub.add_option("--pue", o->pue, "Data-centre PUE, >= 1 (default: data/hardware/power.toml, Uptime Institute 2023 average)");
   set_examples(sub, {"flopscope capacity llama-3.1-8b --hardware h100 --prompt 1024 --output 256 --slo-ttft-p95 0.5 "
                      "--slo-itl-p95 0.05 --rate 20",
                      "flopscope capacity llama-3.1-70b --hardware h100 --tp 4 --prompt 2048 --output 256 "

@@ -28,6 +28,7 @@ struct CompressOptions {
   int64_t batch = 1;
   int64_t prune_layers = 0;
   double prune_mlp = 0;
+  double pue = 0;
   std::string distill_to;
   bool json = false;
 };
@@ -73,7 +74,7 @@ void print_human(const CompressionResult& r) {
            s.batch_max > 0 ? format_count(s.batch_max) : "none", format_seconds(s.seconds_ttft) + (s.fits ? "" : "*"),
            format_seconds(s.seconds_tpot), fmt::format("{:.2f}x", s.speedup_tpot), format_si(s.tokens_per_second),
            cell(s.usd_per_million_tokens, [](double v) { return format_usd(v); }, "no price"),
-           cell(s.joules_per_token, [](double v) { return fmt::format("{:.3g}", v); }, "n/a"), quality});
+           cell(s.joules_per_token, [](double v) { return fmt::format("{:.3g}", v); }, "not known"), quality});
   }
   std::cout << t.render(2) << "\n";
   for (const auto& s : r.schemes) {
@@ -81,10 +82,11 @@ void print_human(const CompressionResult& r) {
     std::cout << style(fmt::format("  {}: {}", s.name, s.description), "2") << "\n";
   }
   std::cout << style("  TTFT: prefill of the batch (eager); TPOT: one decode step at the mean context (CUDA graphs); "
-                     "speedup: bf16 TPOT / TPOT; tok/s: output tokens; J/tok: TDP x time (upper bound)",
+                     "speedup: bf16 TPOT / TPOT; tok/s: output tokens; J/tok: device power by utilization x time x PUE",
                      "2")
             << "\n"
-            << style("  price: " + r.price_note, "2") << "\n";
+            << style("  price: " + r.price_note, "2") << "\n"
+            << style("  power: " + r.power_note, "2") << "\n";
   bool any_fit_miss = false;
   for (const auto& s : r.schemes) any_fit_miss = any_fit_miss || (s.applies && !s.fits);
   if (any_fit_miss) std::cout << style("  * the batch does not fit the device at this context", "2") << "\n";
@@ -109,6 +111,7 @@ int run(const CompressOptions& o) {
   rq.prune_layers = o.prune_layers;
   rq.prune_mlp = o.prune_mlp;
   rq.stored = stored_weights(o.model);
+  rq.pue = o.pue;
   if (!o.distill_to.empty()) {
     auto small = load_model_arg(o.distill_to);
     if (!small) return report_error(small.error());
@@ -136,6 +139,7 @@ std::function<int()> setup(CLI::App& sub) {
   sub.add_option("--prompt", o->prompt, "Prompt tokens")->capture_default_str();
   sub.add_option("--output", o->output, "Output tokens")->capture_default_str();
   sub.add_option("--batch", o->batch, "Sequences served together")->capture_default_str();
+  sub.add_option("--pue", o->pue, "Data-centre PUE, >= 1 (default: data/hardware/power.toml, Uptime Institute 2023 average)");
   sub.add_option("--prune-layers", o->prune_layers, "Depth pruning: drop this many layers (adds prune-layers)");
   sub.add_option("--prune-mlp", o->prune_mlp, "Width pruning: remove this fraction of the MLP width (adds prune-mlp)");
   sub.add_option("--distill-to", o->distill_to, "Distillation: the smaller model (adds distill)");

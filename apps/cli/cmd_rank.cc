@@ -62,6 +62,7 @@ nlohmann::json entry_json(const RankEntry& e, const Job& job) {
     j["usd"] = r.has_price() ? nlohmann::json(r.usd) : nlohmann::json(nullptr);
     j["usd_per_unit"] = r.has_price() ? nlohmann::json(r.usd / job.work()) : nlohmann::json(nullptr);
     j["joules"] = r.has_power() ? nlohmann::json(r.joules) : nlohmann::json(nullptr);
+    j["energy"] = energy_json(r.energy, job.work());
     j["grams_co2"] = r.grams_co2 > 0 ? nlohmann::json(r.grams_co2) : nlohmann::json(nullptr);
     j["bound"] = std::string(bound_name(r.bound));
   }
@@ -141,6 +142,7 @@ int run(const Options& o) {
       candidates.push_back(std::move(e));
     }
   }
+  if (auto st = apply_pue_flag(o, candidates); !st) return report_error(st.error());
   auto entries = rank_environments(*spec, job, candidates, ro);
 
   if (!o.svg.empty()) {
@@ -165,21 +167,28 @@ int run(const Options& o) {
   std::cout << style(fmt::format("{} {}", spec->name, job_mode_name(job.mode)), "1") << ", ranked by "
             << rank_objective_name(ro.objective) << " (* = on the Pareto front of time against cost)\n\n";
   const double mtok = job.work() / 1e6;
-  Table t({"#", "environment", "hardware", "precision", "time", "cost", "$/M tokens", "energy", "bound", ""},
-          {true, false, false, false, true, true, true, true, false, false});
+  Table t({"#", "environment", "hardware", "precision", "time", "cost", "$/M tokens", "energy", "J/token", "bound", ""},
+          {true, false, false, false, true, true, true, true, true, false, false});
   for (const RankEntry& e : entries) {
     if (!e.ranked) continue;
     const JobRun& r = e.run;
     t.add({std::to_string(e.rank), e.env,
            fmt::format("{} x{}", r.hardware, r.devices) + (r.layout.empty() ? "" : " (" + r.layout + ")"),
            fmt::format("{}/{}", dtype_name(r.dtype), dtype_name(r.weights)), format_seconds(r.seconds), format_usd(r.usd),
-           format_usd(r.usd / mtok), (r.has_power() ? format_si(r.joules / 3600, "Wh") : std::string("-")), std::string(bound_name(r.bound)), e.pareto ? "*" : ""});
+           format_usd(r.usd / mtok), (r.has_power() ? format_si(r.joules / 3600, "Wh") : std::string("not known")),
+           (r.has_power() ? fmt::format("{:.3g}", r.joules / job.work()) : std::string("not known")),
+           std::string(bound_name(r.bound)), e.pareto ? "*" : ""});
   }
   if (t.rows() > 0) {
     std::cout << t.render(2);
   } else {
     std::cout << "  no environment can run it within the limits\n";
   }
+  std::string upper;  // ranked environments whose energy is an upper bound (no idle figure)
+  for (const RankEntry& e : entries) {
+    if (e.ranked && e.run.energy.knowledge == PowerKnowledge::kBoardOnly) upper += (upper.empty() ? "" : ", ") + e.env;
+  }
+  if (!upper.empty()) std::cout << "  energy of " << upper << ": board power throughout (no idle figure), an upper bound\n";
   bool header = false;
   for (const RankEntry& e : entries) {
     if (e.ranked) continue;

@@ -24,6 +24,7 @@ struct SimulateOptions {
   double duration = 0;
   uint64_t seed = 1;
   int64_t replicas = 1;
+  double pue = 0;
 };
 
 int run(const SimulateOptions& o) {
@@ -73,6 +74,7 @@ int run(const SimulateOptions& o) {
   load.output = s->options.load.output;
   s->options.load = std::move(load);
   s->options.replicas = o.replicas;
+  s->options.pue = o.pue;
   ProgressLine progress("simulate");
   progress.show("running the engine");
   auto r = simulate_serving(s->spec, s->options, *s->setup.hardware, *s->prefill_engine, *s->decode_engine);
@@ -118,6 +120,13 @@ int run(const SimulateOptions& o) {
         {"littles_law", {{"mean_in_system", r->littles_law_in_system},
                          {"throughput_x_mean_e2e", r->littles_law_throughput_x_e2e}}},
         {"itl_definition", "per request: (e2e - ttft) / (output - 1)"}};
+    nlohmann::json energy = energy_json(r->energy, r->output_tokens);
+    energy["joules_per_request"] = r->energy.known() ? nlohmann::json(*r->energy.joules / static_cast<double>(r->requests))
+                                                     : nlohmann::json(nullptr);
+    energy["seconds_busy_per_replica"] = r->seconds_busy_per_replica;
+    energy["power"] = power_json(PowerCatalog::builtin().model_of(*s->setup.hardware),
+                                 Pue{r->energy.pue, r->energy.pue_source});
+    j["energy"] = energy;
     if (so.load.kind == LoadKind::kPoisson) j["rate"] = so.load.rate;
     if (so.load.kind == LoadKind::kClosedLoop) j["concurrency"] = so.load.concurrency;
     print_json(j);
@@ -142,6 +151,15 @@ int run(const SimulateOptions& o) {
   f.push_back({"preemptions", std::to_string(r->preemptions)});
   f.push_back({"Little's law", fmt::format("{:.2f} in system vs throughput x e2e {:.2f}", r->littles_law_in_system,
                                            r->littles_law_throughput_x_e2e)});
+  if (r->energy.known()) {
+    f.push_back({"energy", fmt::format("{:.3g} J per request, {:.3g} kWh per million output tokens (busy {}, {:.0f} W "
+                                       "per device, PUE {:g})",
+                                       *r->energy.joules / static_cast<double>(r->requests),
+                                       *r->energy.kwh_per_million(r->output_tokens), format_percent(r->energy.utilization),
+                                       r->energy.watts, r->energy.pue)});
+  } else {
+    f.push_back({"energy", "not known (no board power for this hardware in the catalog)"});
+  }
   std::cout << render_fields(f, 2);
   return 0;
 }
@@ -156,6 +174,7 @@ std::function<int()> setup(CLI::App& sub) {
   sub.add_option("--duration", o->duration, "Seconds of arrivals (open loop) or of sending (closed loop)");
   sub.add_option("--seed", o->seed, "Random seed (runs are deterministic for a seed)")->capture_default_str();
   sub.add_option("--replicas", o->replicas, "Identical replicas, requests dealt round-robin")->capture_default_str();
+  sub.add_option("--pue", o->pue, "Data-centre PUE, >= 1 (default: data/hardware/power.toml, Uptime Institute 2023 average)");
   set_examples(sub, {"flopscope simulate llama-3.1-8b --hardware h100 --rate 10 --prompt 1024 --output 256",
                      "flopscope simulate llama-3.1-70b --hardware h100 --tp 4 --concurrency 64 --prompt 2048 --output 128 --json",
                      "flopscope simulate llama-3.1-8b --hardware h100 --rate inf --requests 1000 --prompt uniform:128:2048 --output exp:256",

@@ -55,8 +55,9 @@ nlohmann::json run_json(const JobRun& r, const Job& job) {
           {"usd_per_unit", r.has_price() ? nlohmann::json(r.usd / job.work()) : nlohmann::json(nullptr)},
           {"usd_per_device_hour", r.has_price() ? nlohmann::json(r.usd_per_device_hour) : nlohmann::json(nullptr)},
           {"price_source", r.price_source},
-          {"watts_per_device", r.watts},
+          {"watts_per_device", r.has_power() ? nlohmann::json(r.watts) : nlohmann::json(nullptr)},
           {"joules", r.has_power() ? nlohmann::json(r.joules) : nlohmann::json(nullptr)},
+          {"energy", energy_json(r.energy, job.work())},
           {"grams_co2", r.grams_co2 > 0 ? nlohmann::json(r.grams_co2) : nlohmann::json(nullptr)},
           {"mfu", r.mfu},
           {"bound", std::string(bound_name(r.bound))},
@@ -92,9 +93,11 @@ int run(const Options& o) {
   if (!from) return report_error(from.error());
   auto to = set.find(o.to);
   if (!to) return report_error(to.error());
+  std::vector<Environment> ends = {*from, *to};
+  if (auto st = apply_pue_flag(o, ends); !st) return report_error(st.error());
   auto spec = load_model_arg(o.model);
   if (!spec) return report_error(spec.error());
-  auto t = transition(*spec, job, *from, *to, o.weights, o.migration);
+  auto t = transition(*spec, job, ends[0], ends[1], o.weights, o.migration);
   if (!t) return report_error(t.error());
 
   if (o.json) {
@@ -140,7 +143,14 @@ int run(const Options& o) {
   row(fmt::format("cost per M {}", job.work_unit()),
       [&](const JobRun& r) { return r.has_price() ? format_usd(r.usd / mtok) : std::string("no price"); });
   row("price per device-hour", [](const JobRun& r) { return r.has_price() ? format_usd(r.usd_per_device_hour) : std::string("-"); });
-  row("energy", [](const JobRun& r) { return (r.has_power() ? format_si(r.joules / 3600, "Wh") : std::string("-")); });
+  row("energy", [](const JobRun& r) { return (r.has_power() ? format_si(r.joules / 3600, "Wh") : std::string("not known")); });
+  row(fmt::format("energy per {}", job.training() ? "token trained" : "token generated"), [&](const JobRun& r) {
+    return r.has_power() ? fmt::format("{:.3g} J", r.joules / job.work()) : std::string("not known");
+  });
+  row("busy / mean power", [](const JobRun& r) {
+    return r.has_power() ? fmt::format("{} / {:.0f} W per device", format_percent(r.energy.utilization), r.watts)
+                         : std::string("not known");
+  });
   if (t->from.grams_co2 > 0 || t->to.grams_co2 > 0) row("carbon", [](const JobRun& r) { return r.grams_co2 >= 1e6 ? fmt::format("{:.2f} t CO2", r.grams_co2 / 1e6) : fmt::format("{:.2f} kg CO2", r.grams_co2 / 1e3); });
   row("memory per device", [](const JobRun& r) {
     return fmt::format("{} of {}{}", format_bytes(r.bytes_per_device), format_bytes(r.bytes_device_memory), r.fits ? "" : " (DOES NOT FIT)");
@@ -150,6 +160,8 @@ int run(const Options& o) {
   for (const JobRun* r : {&t->from, &t->to}) {
     if (!r->fits) std::cout << "  warning: " << r->env << ": " << r->fit_note << "\n";
     if (r->has_price()) std::cout << "  price " << r->env << ": " << r->price_source << "\n";
+    std::cout << "  power " << r->env << ": " << power_knowledge_text(r->energy.knowledge) << ", PUE "
+              << fmt::format("{:g}", r->energy.pue) << " (" << r->energy.pue_source << ")\n";
   }
 
   std::cout << "\nFactors (changed one at a time in this order; their product is the whole):\n";

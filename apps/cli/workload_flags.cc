@@ -12,6 +12,16 @@ void add_workload_flags(CLI::App& sub, WorkloadFlags& w) {
   sub.add_option("--batch,-b", w.batch, "infer: requests served together")->capture_default_str();
   sub.add_option("--prompt,-p", w.prompt, "infer: prompt tokens per request");
   sub.add_option("--output,-o", w.output, "infer: generated tokens per request");
+  sub.add_option("--pue", w.pue,
+                 "Data-centre PUE for every environment, >= 1 (default: the env's, else data/hardware/power.toml: "
+                 "Uptime Institute 2023 average)");
+}
+
+Status apply_pue_flag(const WorkloadFlags& w, std::vector<Environment>& envs) {
+  if (auto st = validate_pue(w.pue, "--pue"); !st) return st;
+  if (w.pue <= 0) return {};
+  for (Environment& e : envs) e.pue = w.pue;
+  return {};
 }
 
 Result<Job> to_job(const WorkloadFlags& w) {

@@ -11,6 +11,7 @@
 #include "flopscope/data/embedded.h"
 #include "flopscope/perf/predict.h"
 #include "flopscope/perf/timing_engine.h"
+#include "flopscope/plan/energy.h"
 #include "flopscope/plan/price_catalog.h"
 #include "flopscope/util/spellcheck.h"
 #include "flopscope/util/toml_parse.h"
@@ -153,8 +154,11 @@ struct Variant {
   DType memory_weight = DType::kBF16;
 };
 
+// A step's busy seconds, scaled to its own seconds (plan/energy.h).
+double seconds_busy_of(const Prediction& p) { return busy_fraction(p) * p.seconds; }
+
 Result<SchemeResult> evaluate(const CompressionRequest& rq, const SchemeDef& def, const Variant& v,
-                              const Hardware& hw) {
+                              const Hardware& hw, const PowerModel& power, const Pue& pue) {
   SchemeResult r;
   r.name = def.name;
   r.description = def.description;
@@ -190,7 +194,14 @@ Result<SchemeResult> evaluate(const CompressionRequest& rq, const SchemeDef& def
   r.seconds_request = r.seconds_ttft + static_cast<double>(rq.output) * r.seconds_tpot;
   const double tokens = static_cast<double>(rq.batch * rq.output);
   r.tokens_per_second = r.seconds_request > 0 ? tokens / r.seconds_request : 0;
-  if (hw.watts_tdp > 0) r.joules_per_token = hw.watts_tdp * r.seconds_request / tokens;
+  // One device over the request: busy while prefill and decode steps are compute- or
+  // memory-bound (plan/energy.h).
+  const double busy = seconds_busy_of(*p) + static_cast<double>(rq.output) * seconds_busy_of(*d);
+  const EnergyEstimate e = estimate_energy(power, pue, 1, r.seconds_request, busy);
+  r.utilization = e.utilization;
+  r.watts = e.watts;
+  r.joules_per_token = e.joules_per(tokens);
+  r.kwh_per_million_tokens = e.kwh_per_million(tokens);
   return r;
 }
 
@@ -211,6 +222,7 @@ Result<CompressionResult> compare_compression(const CompressionRequest& rq) {
   if (rq.prompt <= 0) return bad_input(fmt::format("--prompt: expected a positive integer, got {}", rq.prompt));
   if (rq.output <= 0) return bad_input(fmt::format("--output: expected a positive integer, got {}", rq.output));
   if (rq.batch <= 0) return bad_input(fmt::format("--batch: expected a positive integer, got {}", rq.batch));
+  if (auto st = validate_pue(rq.pue, "--pue"); !st) return st.error();
   if (!rq.spec.causal) return bad_input(fmt::format("{}: expected a decoder (causal LM) to serve", rq.spec.name));
 
   std::vector<const SchemeDef*> chosen;
@@ -271,6 +283,9 @@ Result<CompressionResult> compare_compression(const CompressionRequest& rq) {
                                                   price->instance, price->pricing, price->usd_per_device_hour,
                                                   price->date)
                                     : "no price for " + hw.id + " in the price catalog";
+  out.power = PowerCatalog::builtin().model_of(hw);
+  out.pue = rq.pue > 0 ? Pue{rq.pue, "given"} : PowerCatalog::builtin().default_pue();
+  out.power_note = describe_power(out.power, out.pue);
 
   const double linear_elements = linear_weight_elements(rq.spec);
   double tpot_baseline = 0;
@@ -357,7 +372,7 @@ Result<CompressionResult> compare_compression(const CompressionRequest& rq) {
     }
     r.model_name = v.spec.name;
     if (r.applies) {
-      auto e = evaluate(rq, *def, v, hw);
+      auto e = evaluate(rq, *def, v, hw, out.power, out.pue);
       if (!e) return e.error();
       std::string description = r.description;
       r = std::move(*e);
@@ -397,6 +412,9 @@ nlohmann::json compression_json(const CompressionResult& c) {
       j["speedup_tpot"] = s.speedup_tpot;
       j["usd_per_million_tokens"] = s.usd_per_million_tokens ? nlohmann::json(*s.usd_per_million_tokens) : nullptr;
       j["joules_per_token"] = s.joules_per_token ? nlohmann::json(*s.joules_per_token) : nullptr;
+      j["kwh_per_million_tokens"] = s.kwh_per_million_tokens ? nlohmann::json(*s.kwh_per_million_tokens) : nullptr;
+      j["utilization"] = s.utilization;
+      j["watts_per_device"] = s.joules_per_token ? nlohmann::json(s.watts) : nullptr;
     }
     if (s.name == "bf16") {
       j["quality"] = "baseline";
@@ -415,12 +433,14 @@ nlohmann::json compression_json(const CompressionResult& c) {
           {"output", c.output},
           {"batch", c.batch},
           {"price", c.price_note},
+          {"power", power_json(c.power, c.pue)},
           {"conventions",
            {{"seconds_ttft", "prefill of batch prompts, PyTorch eager"},
             {"seconds_tpot", "one decode step at context prompt + output / 2, CUDA graphs"},
             {"tokens_per_second", "output tokens: batch x output / (ttft + output x tpot)"},
             {"usd_per_million_tokens", "output tokens, cheapest on-demand device-hour"},
-            {"joules_per_token", "TDP x time: an upper bound"},
+            {"joules_per_token", "output tokens; one device at P(u) = idle + (board - idle) x u over the request, "
+                                 "times PUE; u = compute- and memory-bound share of the time (docs/serving.md, Energy)"},
             {"batch_max", "largest batch whose weights, KV cache at prompt + output, prefill working set and "
                           "runtime allowance fit the device"}}},
           {"schemes", schemes}};

@@ -12,7 +12,8 @@
 //   seconds_request    ttft + output x tpot
 //   tokens_per_second  batch x output / seconds_request (output tokens)
 //   usd_per_million    price per device-hour x seconds_request / 3600 / (batch x output) x 1e6
-//   joules_per_token   TDP x seconds_request / (batch x output): an upper bound (plan/job.h)
+//   joules_per_token   P(u) x seconds_request x PUE / (batch x output), one device (plan/energy.h):
+//                      u = (busy prefill seconds + output x busy decode-step seconds) / seconds_request
 //
 // 2:4 sparsity (NVIDIA A100 whitepaper; cuSPARSELt): each group of four weights keeps two,
 // each kept value with a 2-bit index, so a linear weight costs half its bytes plus 1/8 byte;
@@ -30,6 +31,7 @@
 #include <vector>
 
 #include "flopscope/hw/hardware.h"
+#include "flopscope/hw/power.h"
 #include "flopscope/model/transformer_spec.h"
 #include "flopscope/util/dtype.h"
 #include "flopscope/util/result.h"
@@ -59,6 +61,7 @@ struct CompressionRequest {
   std::optional<StoredWeights> stored;        ///< "as-is": the file's own quantization
   /// The quality data (TOML text); empty: the embedded data/quality/compression.toml.
   std::string quality_toml;
+  double pue = 0;              ///< >= 1: given; 0: the default of data/hardware/power.toml
 };
 
 /// A published quality change for a model family under a scheme.
@@ -86,7 +89,10 @@ struct SchemeResult {
   double tokens_per_second = 0;
   double speedup_tpot = 0;          ///< baseline tpot / this tpot
   std::optional<double> usd_per_million_tokens;
-  std::optional<double> joules_per_token;
+  std::optional<double> joules_per_token;  ///< nullopt: no power figure ("not known")
+  std::optional<double> kwh_per_million_tokens;
+  double utilization = 0;   ///< busy fraction of the request (plan/energy.h)
+  double watts = 0;         ///< mean draw of the device over the request, before PUE
   std::optional<QualityNote> quality;  ///< nullopt: "not measured"
 };
 
@@ -95,6 +101,9 @@ struct CompressionResult {
   std::string hardware;
   int64_t prompt = 0, output = 0, batch = 0;
   std::string price_note;   ///< "AWS p5.48xlarge on-demand $x/device-hour" or "no price"
+  std::string power_note;   ///< "idle 142.5 W to board 700 W by utilization, PUE 1.58 (...)" or "not known"
+  PowerModel power;
+  Pue pue;
   std::vector<SchemeResult> schemes;
 };
 

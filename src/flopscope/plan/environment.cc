@@ -26,7 +26,7 @@ bool iequals(std::string_view a, std::string_view b) {
 
 const std::vector<std::string> kFields = {"hardware", "description", "devices", "bytes_per_second_interconnect",
                                           "dtype", "weights", "software", "profile", "flash_attention",
-                                          "provider", "pricing", "usd_per_device_hour", "watts", "pue",
+                                          "provider", "pricing", "usd_per_device_hour", "watts", "idle_watts", "pue",
                                           "carbon_g_per_kwh"};
 
 // One [env.NAME] table, field by field, so each error names the file and the field.
@@ -75,8 +75,11 @@ Result<Environment> read_environment(const toml::table& t, const std::string& na
   }
   if (auto err = r.read(t, "usd_per_device_hour", Sign::kPositive, e.usd_per_device_hour)) return *err;
   if (auto err = r.read(t, "watts", Sign::kPositive, e.watts)) return *err;
-  if (auto err = r.read(t, "pue", Sign::kPositive, e.pue)) return *err;
-  if (e.pue < 1) return r.at("pue", fmt::format("expected a number >= 1, got {}", e.pue));
+  if (auto err = r.read(t, "idle_watts", Sign::kPositive, e.idle_watts)) return *err;
+  if (t.get("pue")) {
+    if (auto err = r.read(t, "pue", Sign::kPositive, e.pue)) return *err;
+    if (e.pue < 1) return r.at("pue", fmt::format("expected a number >= 1, got {}", e.pue));
+  }
   if (auto err = r.read(t, "carbon_g_per_kwh", Sign::kNonNegative, e.carbon_g_per_kwh)) return *err;
   // Upper bounds (docs/limits.md): far above any real figure, far below where a price or
   // power times hours overflows to $inf.
@@ -90,7 +93,7 @@ Result<Environment> read_environment(const toml::table& t, const std::string& na
   for (const Bound& b : {Bound{"devices", static_cast<double>(e.devices), static_cast<double>(limits::kDevices)},
                          Bound{"bytes_per_second_interconnect", e.bytes_per_second_interconnect, 1e16},
                          Bound{"usd_per_device_hour", e.usd_per_device_hour, 1e6}, Bound{"watts", e.watts, 1e6},
-                         Bound{"pue", e.pue, 10}, Bound{"carbon_g_per_kwh", e.carbon_g_per_kwh, 1e5}}) {
+                         Bound{"idle_watts", e.idle_watts, 1e6}, Bound{"pue", e.pue, 10}, Bound{"carbon_g_per_kwh", e.carbon_g_per_kwh, 1e5}}) {
     if (b.value > b.max) {
       return r.at(b.key, fmt::format("expected at most {} (docs/limits.md), got {}", shown(b.max), shown(b.value)));
     }
@@ -192,6 +195,13 @@ PriceQuote price_of(const Environment& env) {
   return {};
 }
 
-double watts_of(const Environment& env, const Hardware& hw) { return env.watts > 0 ? env.watts : hw.watts_tdp; }
+PowerModel power_model_of(const Environment& env, const Hardware& hw) {
+  return PowerCatalog::builtin().model_of(hw, env.watts, env.idle_watts);
+}
+
+Pue pue_of(const Environment& env) {
+  if (env.pue > 0) return {env.pue, "given"};
+  return PowerCatalog::builtin().default_pue();
+}
 
 }  // namespace flopscope

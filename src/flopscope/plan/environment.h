@@ -15,13 +15,16 @@
 //   provider = "AWS"               # price data provider (default: the cheapest)
 //   pricing = "on-demand"          # on-demand | spot | reserved-1y | reserved-3y | ...
 //   usd_per_device_hour = 2.5      # given price (overrides the price data)
-//   watts = 700                    # per device (default: catalog TDP)
-//   pue = 1.2                      # data-centre power usage effectiveness (default 1)
+//   watts = 700                    # board power per device, at full load (default: catalog TDP)
+//   idle_watts = 140               # per device, loaded and idle (default: data/hardware/power.toml)
+//   pue = 1.2                      # data-centre power usage effectiveness (default: power.toml,
+//                                  # the Uptime Institute 2023 average, 1.58)
 //   carbon_g_per_kwh = 400         # grid carbon intensity (default: not reported)
 //   bytes_per_second_interconnect = 450e9   # per device, one direction (default: catalog)
 //
 // A catalog hardware id is itself an environment: one device, bf16, catalog efficiencies,
-// the cheapest current on-demand price from the price data, TDP.
+// the cheapest current on-demand price from the price data, the power model of
+// data/hardware/power.toml (hw/power.h) and its default PUE.
 #pragma once
 
 #include <cstdint>
@@ -32,6 +35,7 @@
 
 #include "flopscope/hw/calibration.h"
 #include "flopscope/hw/hardware.h"
+#include "flopscope/hw/power.h"
 #include "flopscope/perf/timing_engine.h"
 #include "flopscope/util/dtype.h"
 #include "flopscope/util/result.h"
@@ -53,8 +57,9 @@ struct Environment {
   std::string provider;                  ///< "" = any provider (cheapest)
   std::string pricing = "on-demand";
   double usd_per_device_hour = 0;        ///< > 0: given, overrides the price data
-  double watts = 0;                      ///< per device; 0 = catalog TDP
-  double pue = 1.0;
+  double watts = 0;                      ///< board power per device; 0 = power.toml / catalog TDP
+  double idle_watts = 0;                 ///< idle power per device; 0 = power.toml
+  double pue = 0;                        ///< >= 1 when given; 0 = the default (power.toml)
   double carbon_g_per_kwh = 0;           ///< 0 = not reported
 };
 
@@ -90,7 +95,10 @@ Result<EnvironmentSet> load_environments(const std::string& path);
 /// hardware, pricing and provider (any provider when none is set). Unknown: 0.
 PriceQuote price_of(const Environment& env);
 
-/// Watts per device: given, else the catalog TDP.
-double watts_of(const Environment& env, const Hardware& hw);
+/// The power model of the env's devices (hw/power.h): data/hardware/power.toml and the
+/// catalog TDP, with the env's watts (board) and idle_watts when given.
+PowerModel power_model_of(const Environment& env, const Hardware& hw);
+/// The env's PUE: given, else the default of data/hardware/power.toml.
+Pue pue_of(const Environment& env);
 
 }  // namespace flopscope

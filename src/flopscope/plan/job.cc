@@ -16,13 +16,15 @@
 namespace flopscope {
 namespace {
 
-constexpr double kJoulesPerKwh = 3.6e6;
 constexpr double kSecondsPerHour = 3600;
 
 double ceil_div(double a, double b) { return std::ceil(a / b); }
 
+// Adds `times` runs of a predicted step: its seconds by bound, and its busy seconds scaled
+// to the step's own seconds (plan/energy.h), so that busy / seconds is the step's busy fraction.
 void add_bounds(JobRun& r, const Prediction& p, double times) {
   for (size_t b = 0; b < r.seconds_by_bound.size(); ++b) r.seconds_by_bound[b] += p.timing.seconds_by_bound[b] * times;
+  r.seconds_busy += busy_fraction(p) * p.seconds * times;
 }
 
 // The system an environment's devices sit in: the hardware's reference node, or a standalone
@@ -147,6 +149,9 @@ Result<JobRun> run_job(const TransformerSpec& spec, const Job& job, const Enviro
       const double exposed = std::min(best->seconds_communication_exposed, best->seconds_per_step);
       r.seconds_by_bound[static_cast<size_t>(Bound::kCompute)] += steps * (best->seconds_per_step - exposed);
       r.seconds_by_bound[static_cast<size_t>(Bound::kCommunication)] += steps * exposed;
+      // Busy: the step's compute without exposed communication and without the pipeline
+      // bubble (bubble_fraction = bubble / (m x t_mb), so compute = m x t_mb x (1 + bubble_fraction)).
+      r.seconds_busy += steps * (best->seconds_per_step - exposed) / (1 + std::max(0.0, best->bubble_fraction));
       r.mfu = best->mfu;
     }
   } else {
@@ -233,8 +238,9 @@ Result<JobRun> run_job(const TransformerSpec& spec, const Job& job, const Enviro
   r.usd_per_device_hour = price.usd_per_device_hour;
   r.price_source = price.source;
   r.usd = n * r.seconds / kSecondsPerHour * r.usd_per_device_hour;
-  r.watts = watts_of(env, hw);
-  r.joules = n * r.watts * r.seconds * env.pue;
+  r.energy = estimate_energy(power_model_of(env, hw), pue_of(env), n, r.seconds, r.seconds_busy);
+  r.watts = r.energy.watts;
+  r.joules = r.energy.joules.value_or(0);
   r.grams_co2 = r.joules / kJoulesPerKwh * env.carbon_g_per_kwh;
   return r;
 }

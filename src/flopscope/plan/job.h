@@ -21,7 +21,8 @@
 // `layout` and `fit_note` say which layout was used.
 // Money, energy and carbon:
 //   usd    = N * seconds / 3600 * usd_per_device_hour
-//   joules = N * watts * seconds * PUE     (watts: given or TDP: an upper bound)
+//   joules = N * P(u) * seconds * PUE      (plan/energy.h, hw/power.h: P(u) = idle + (board - idle) * u,
+//            u = busy seconds / seconds from the engine's bounds; PUE given or power.toml's default)
 //   grams_co2 = joules / 3.6e6 * carbon_g_per_kwh
 #pragma once
 
@@ -31,6 +32,7 @@
 
 #include "flopscope/model/transformer_spec.h"
 #include "flopscope/perf/predict.h"
+#include "flopscope/plan/energy.h"
 #include "flopscope/plan/environment.h"
 
 namespace flopscope {
@@ -76,15 +78,17 @@ struct JobRun {
   double usd = 0;         ///< 0 when no price is known
   double usd_per_device_hour = 0;
   std::string price_source;
-  double watts = 0;       ///< per device
-  double joules = 0;      ///< 0 when no power figure is known
+  double watts = 0;       ///< per device: the mean draw P(u) (energy.watts)
+  double joules = 0;      ///< 0 when no power figure is known (see has_power())
+  double seconds_busy = 0;  ///< per device: compute- and memory-bound seconds (plan/energy.h)
+  EnergyEstimate energy;    ///< utilization, idle and board watts, PUE, joules (nullopt: not known)
   double grams_co2 = 0;   ///< 0 when no grid intensity is given
   double mfu = 0;         ///< of the predicted step (train) or prefill (infer)
   /// Wall seconds by what bounds them (compute, memory, overhead, communication).
   std::array<double, static_cast<size_t>(Bound::kCount)> seconds_by_bound{};
   Bound bound = Bound::kCompute;  ///< the largest of seconds_by_bound
   bool has_price() const { return usd_per_device_hour > 0; }
-  bool has_power() const { return watts > 0; }  ///< false: no TDP in the catalog and none given
+  bool has_power() const { return energy.known(); }  ///< false: no board power in the catalog and none given
 };
 
 /// Runs `job` of `spec` on `env`. Errors: a dtype the hardware lacks, bad sizes.

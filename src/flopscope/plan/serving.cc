@@ -11,6 +11,8 @@
 #include <optional>
 #include <random>
 
+#include "flopscope/plan/energy.h"
+
 #include "flopscope/perf/predict.h"
 #include "flopscope/util/csv_table.h"
 #include "flopscope/util/limits.h"
@@ -72,31 +74,38 @@ constexpr int kTokenSteps = 4;    // tokens and sequences: 2^(1/4) apart
 constexpr int kContextSteps = 2;  // context: 2^(1/2) apart
 constexpr int kGridMax = 4 * 26;  // covers 2^26
 
+// A step's predicted seconds and the busy part of them (compute- and memory-bound ops).
+struct StepTime {
+  double seconds = 0;
+  double busy = 0;
+};
+
 class StepTimer {
  public:
   StepTimer(const TransformerSpec& spec, const Workload& base, const Hardware& hw, const TimingEngine& prefill,
             const TimingEngine& decode)
       : spec_(spec), base_(base), hw_(hw), prefill_engine_(prefill), decode_engine_(decode),
-        prefill_(static_cast<size_t>((kGridMax + 1) * (kGridMax + 1)), -1.0),
-        decode_(static_cast<size_t>((kGridMax + 1) * (kGridMax + 1)), -1.0) {}
+        prefill_(static_cast<size_t>((kGridMax + 1) * (kGridMax + 1)), StepTime{-1.0, 0.0}),
+        decode_(static_cast<size_t>((kGridMax + 1) * (kGridMax + 1)), StepTime{-1.0, 0.0}) {}
 
   const std::optional<Error>& error() const { return error_; }
   int64_t predictions() const { return predictions_; }
 
   /// One prefill pass over `tokens` prompt tokens of `seqs` sequences.
-  double prefill(double tokens, double seqs) {
+  StepTime prefill(double tokens, double seqs) {
     const int kn = std::clamp(static_cast<int>(std::lround(std::log2(std::max(1.0, seqs)) * kTokenSteps)), 0, kGridMax);
     const int kp = std::min(grid_index(tokens, kTokenSteps), kGridMax - 1);
     const double x0 = static_cast<double>(grid_value(kp, kTokenSteps));
     const double x1 = static_cast<double>(grid_value(kp + 1, kTokenSteps));
-    const double y0 = prefill_at(kp, kn);
+    const StepTime y0 = prefill_at(kp, kn);
     if (x1 <= x0) return y0;
-    const double y1 = prefill_at(kp + 1, kn);
-    return y0 + (y1 - y0) * (tokens - x0) / (x1 - x0);
+    const StepTime y1 = prefill_at(kp + 1, kn);
+    const double f = (tokens - x0) / (x1 - x0);
+    return {y0.seconds + (y1.seconds - y0.seconds) * f, y0.busy + (y1.busy - y0.busy) * f};
   }
 
   /// One decode step of `batch` sequences at mean context `context`.
-  double decode(double batch, double context) {
+  StepTime decode(double batch, double context) {
     const int kb = std::min(grid_index(batch, kTokenSteps), kGridMax - 1);
     const int kc = std::min(grid_index(context, kContextSteps), kGridMax - 1);
     const double b0 = static_cast<double>(grid_value(kb, kTokenSteps));
@@ -105,11 +114,14 @@ class StepTimer {
     const double c1 = static_cast<double>(grid_value(kc + 1, kContextSteps));
     const double fb = b1 > b0 ? std::clamp((batch - b0) / (b1 - b0), 0.0, 1.0) : 0.0;
     const double fc = c1 > c0 ? std::clamp((context - c0) / (c1 - c0), 0.0, 1.0) : 0.0;
-    const double y00 = decode_at(kb, kc);
-    const double y10 = fb > 0 ? decode_at(kb + 1, kc) : y00;
-    const double y01 = fc > 0 ? decode_at(kb, kc + 1) : y00;
-    const double y11 = fb > 0 && fc > 0 ? decode_at(kb + 1, kc + 1) : (fb > 0 ? y10 : y01);
-    return (1 - fb) * (1 - fc) * y00 + fb * (1 - fc) * y10 + (1 - fb) * fc * y01 + fb * fc * y11;
+    const StepTime y00 = decode_at(kb, kc);
+    const StepTime y10 = fb > 0 ? decode_at(kb + 1, kc) : y00;
+    const StepTime y01 = fc > 0 ? decode_at(kb, kc + 1) : y00;
+    const StepTime y11 = fb > 0 && fc > 0 ? decode_at(kb + 1, kc + 1) : (fb > 0 ? y10 : y01);
+    auto mix = [&](double StepTime::*f) {
+      return (1 - fb) * (1 - fc) * y00.*f + fb * (1 - fc) * y10.*f + (1 - fb) * fc * y01.*f + fb * fc * y11.*f;
+    };
+    return {mix(&StepTime::seconds), mix(&StepTime::busy)};
   }
 
   /// predict() directly (no grid): one prefill of batch x seq, one decode step.
@@ -119,7 +131,7 @@ class StepTimer {
     w.batch = batch;
     w.seq = seq;
     w.context = 0;
-    return run(w, prefill_engine_);
+    return run(w, prefill_engine_).seconds;
   }
   double predict_decode(int64_t batch, int64_t context) {
     Workload w = base_;
@@ -127,32 +139,45 @@ class StepTimer {
     w.batch = batch;
     w.seq = 1;
     w.context = context;
-    return run(w, decode_engine_);
+    return run(w, decode_engine_).seconds;
   }
 
  private:
-  double prefill_at(int kp, int kn) {
-    double& slot = prefill_[static_cast<size_t>(kp * (kGridMax + 1) + kn)];
-    if (slot < 0) {
+  StepTime prefill_at(int kp, int kn) {
+    StepTime& slot = prefill_[static_cast<size_t>(kp * (kGridMax + 1) + kn)];
+    if (slot.seconds < 0) {
       const int64_t tokens = grid_value(kp, kTokenSteps);
       const int64_t seqs = std::min(tokens, grid_value(kn, kTokenSteps));
-      slot = predict_prefill(seqs, std::max<int64_t>(1, tokens / seqs));
+      Workload w = base_;
+      w.phase = Phase::kPrefill;
+      w.batch = seqs;
+      w.seq = std::max<int64_t>(1, tokens / seqs);
+      w.context = 0;
+      slot = run(w, prefill_engine_);
     }
     return slot;
   }
-  double decode_at(int kb, int kc) {
-    double& slot = decode_[static_cast<size_t>(kb * (kGridMax + 1) + kc)];
-    if (slot < 0) slot = predict_decode(grid_value(kb, kTokenSteps), grid_value(kc, kContextSteps));
+  StepTime decode_at(int kb, int kc) {
+    StepTime& slot = decode_[static_cast<size_t>(kb * (kGridMax + 1) + kc)];
+    if (slot.seconds < 0) {
+      Workload w = base_;
+      w.phase = Phase::kDecode;
+      w.batch = grid_value(kb, kTokenSteps);
+      w.seq = 1;
+      w.context = grid_value(kc, kContextSteps);
+      slot = run(w, decode_engine_);
+    }
     return slot;
   }
-  double run(const Workload& w, const TimingEngine& engine) {
+  // The step's time and its busy seconds (plan/energy.h).
+  StepTime run(const Workload& w, const TimingEngine& engine) {
     ++predictions_;
     auto p = predict(spec_, w, hw_, engine);
     if (!p) {
       if (!error_) error_ = p.error();
-      return 0;
+      return {0, 0};
     }
-    return p->seconds;
+    return {p->seconds, busy_fraction(*p) * p->seconds};
   }
 
   const TransformerSpec& spec_;
@@ -160,7 +185,7 @@ class StepTimer {
   const Hardware& hw_;
   const TimingEngine& prefill_engine_;
   const TimingEngine& decode_engine_;
-  std::vector<double> prefill_, decode_;
+  std::vector<StepTime> prefill_, decode_;
   std::optional<Error> error_;
   int64_t predictions_ = 0;
 };
@@ -197,6 +222,7 @@ struct ReplicaResult {
   double seconds_kv_used = 0;   // integral of used / total blocks over time
   double seconds_running = 0;   // integral of running sequences
   double seconds_in_system = 0; // integral of requests in the system
+  double seconds_busy = 0;      // compute- and memory-bound seconds of the iterations (plan/energy.h)
   double seconds_first = 0, seconds_last = 0;
   int64_t preemptions = 0;
   int64_t iterations = 0;
@@ -251,12 +277,17 @@ class Replica {
           context += static_cast<double>(seqs_[s.seq].done + 1);
         }
       }
-      double dt = 0;
-      if (tokens_prefill > 0) dt += timer_.prefill(tokens_prefill, seqs_prefill);
-      if (decodes > 0) dt += timer_.decode(decodes, context / decodes);
-      if (tokens_prefill > 0 && decodes > 0) dt -= timer_.decode(1, 1);
+      double dt = 0, busy = 0;
+      auto add = [&](const StepTime& st, double sign) {
+        dt += sign * st.seconds;
+        busy += sign * st.busy;
+      };
+      if (tokens_prefill > 0) add(timer_.prefill(tokens_prefill, seqs_prefill), 1);
+      if (decodes > 0) add(timer_.decode(decodes, context / decodes), 1);
+      if (tokens_prefill > 0 && decodes > 0) add(timer_.decode(1, 1), -1);
       if (timer_.error()) return *timer_.error();
       dt = std::max(dt, 1e-9);
+      out.seconds_busy += std::clamp(busy, 0.0, dt);
       // Integrals over the iteration; arrivals inside it count from their arrival.
       const double in_system = static_cast<double>(in_system_);
       out.seconds_in_system += in_system * dt;
@@ -601,6 +632,7 @@ Result<ServingResult> simulate_serving(const TransformerSpec& spec, const Servin
   if (!(e.memory_fraction > 0 && e.memory_fraction <= 1)) {
     return bad_input(fmt::format("--memory-fraction: expected a fraction above 0 and at most 1, got {}", e.memory_fraction));
   }
+  if (auto st = validate_pue(o.pue, "--pue"); !st) return st.error();
   if (o.replicas < 1 || o.replicas > limits::kDevices) {
     return bad_input(fmt::format("--replicas: expected 1 to {}, got {}", limits::kDevices, o.replicas));
   }
@@ -702,6 +734,7 @@ Result<ServingResult> simulate_serving(const TransformerSpec& spec, const Servin
 
   std::vector<double> ttft, itl, e2e;
   double kv_used = 0, running = 0, in_system = 0, first = std::numeric_limits<double>::infinity(), last = 0;
+  double busy = 0;  // busy seconds summed over replicas
   double output_tokens = 0;
   int64_t completed = 0;
   for (int64_t rep = 0; rep < o.replicas; ++rep) {
@@ -732,6 +765,7 @@ Result<ServingResult> simulate_serving(const TransformerSpec& spec, const Servin
     last = std::max(last, r->seconds_last);
     res.preemptions += r->preemptions;
     res.iterations += r->iterations;
+    busy += r->seconds_busy;
     for (const RequestState& q : r->requests) {
       ++completed;
       output_tokens += static_cast<double>(q.r.output);
@@ -755,6 +789,17 @@ Result<ServingResult> simulate_serving(const TransformerSpec& spec, const Servin
   res.littles_law_in_system = in_system / span;
   res.littles_law_throughput_x_e2e = res.requests_per_second * res.e2e_seconds.mean;
   res.predictions = timer.predictions();
+  // Energy (plan/energy.h): every replica is provisioned over the whole span and busy for
+  // its iterations' compute- and memory-bound seconds; with a power linear in u, the mean
+  // busy time over the replicas gives the exact total.
+  const double devices_per_replica = static_cast<double>(std::max<int64_t>(1, o.workload.parallel.tp) *
+                                                         std::max<int64_t>(1, o.workload.parallel.pp));
+  const double replicas = static_cast<double>(o.replicas);
+  res.seconds_busy_per_replica = busy / replicas;
+  const Pue pue = o.pue > 0 ? Pue{o.pue, "given"} : PowerCatalog::builtin().default_pue();
+  res.energy = estimate_energy(PowerCatalog::builtin().model_of(hw), pue, devices_per_replica * replicas,
+                               res.seconds_simulated, res.seconds_busy_per_replica);
+  res.output_tokens = output_tokens;
   return res;
 }
 

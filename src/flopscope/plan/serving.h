@@ -37,6 +37,7 @@
 #include "flopscope/hw/hardware.h"
 #include "flopscope/model/transformer_spec.h"
 #include "flopscope/perf/timing_engine.h"
+#include "flopscope/plan/energy.h"
 #include "flopscope/util/result.h"
 
 namespace flopscope {
@@ -103,6 +104,7 @@ struct ServingOptions {
   EngineSettings engine;
   ServingLoad load;
   int64_t replicas = 1;  ///< requests go round-robin to identical replicas
+  double pue = 0;        ///< >= 1: given; 0: the default of data/hardware/power.toml
 };
 
 /// p50, p90, p95, p99 and mean of a latency, seconds.
@@ -131,6 +133,12 @@ struct ServingResult {
   double seconds_prefill_one_prompt = 0;  ///< one request's whole prompt, alone
   double seconds_decode_batch1 = 0;       ///< one sequence at context prompt + output / 2
   int64_t predictions = 0;                ///< predict() calls the grid needed
+  /// Energy (plan/energy.h, docs/serving.md "Energy"): replicas x tp x pp devices over
+  /// seconds_simulated, busy for the iterations' compute- and memory-bound seconds, idle
+  /// otherwise (no request, launch gaps), times the PUE.
+  double seconds_busy_per_replica = 0;
+  double output_tokens = 0;               ///< generated tokens of the completed requests
+  EnergyEstimate energy;
 };
 
 /// Runs the simulation. `prefill_engine` and `decode_engine` time the two kinds of work

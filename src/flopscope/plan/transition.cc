@@ -18,6 +18,7 @@ void apply_hardware(Environment& s, const Environment& to) {
   s.profile_path = to.profile_path;
   s.profile = to.profile;
   s.watts = to.watts;
+  s.idle_watts = to.idle_watts;
 }
 void apply_precision(Environment& s, const Environment& to) {
   s.dtype = to.dtype;

@@ -9,7 +9,7 @@
 //
 // Factors: the change is made one group of fields at a time, each intermediate environment
 // run through the pipeline (run_job), in this order:
-//   hardware   hardware id, device count, interconnect, calibration profile, watts
+//   hardware   hardware id, device count, interconnect, calibration profile, watts, idle_watts
 //   precision  compute dtype and weight dtype
 //   software   software stack and flash attention
 //   price      provider, pricing, usd_per_device_hour, PUE, grid carbon intensity
