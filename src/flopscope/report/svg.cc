@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <fmt/format.h>
 
 namespace flopscope {
@@ -227,6 +228,37 @@ std::string SvgPlot::render() const {
   }
   s += "</g>\n</svg>\n";
   return s;
+}
+
+}  // namespace flopscope
+
+namespace flopscope {
+
+std::string svg_stack(const std::vector<std::string>& documents) {
+  // Each document starts "<?xml ...?>\n<svg ... width="W" height="H" ...>": the inner <svg>
+  // elements are kept whole and placed with y offsets inside one outer <svg>.
+  auto attribute = [](const std::string& doc, const std::string& name) {
+    const size_t at = doc.find(" " + name + "=\"");
+    if (at == std::string::npos) return 0.0;
+    return std::strtod(doc.c_str() + at + name.size() + 3, nullptr);
+  };
+  double width = 0, height = 0;
+  std::string body;
+  for (const std::string& doc : documents) {
+    size_t start = doc.find("<svg");
+    if (start == std::string::npos) continue;
+    const double w = attribute(doc, "width"), h = attribute(doc, "height");
+    body += fmt::format("<svg x=\"0\" y=\"{:g}\"", height);
+    body += doc.substr(start + 4);
+    width = std::max(width, w);
+    height += h;
+  }
+  return fmt::format(
+             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+             "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"{0:g}\" height=\"{1:g}\" "
+             "viewBox=\"0 0 {0:g} {1:g}\">\n",
+             width, height) +
+         body + "</svg>\n";
 }
 
 }  // namespace flopscope

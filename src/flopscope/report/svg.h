@@ -57,6 +57,10 @@ class SvgPlot {
   std::vector<SvgSeries> series_;
 };
 
+/// Stacks rendered SvgPlot documents top to bottom into one document (each keeps its own
+/// axes): a timeline of quantities with different units, one panel each.
+std::string svg_stack(const std::vector<std::string>& documents);
+
 /// Escapes &, <, >, " and ' for SVG text and attributes.
 std::string svg_escape(std::string_view text);
 
