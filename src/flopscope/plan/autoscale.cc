@@ -257,9 +257,10 @@ Result<PolicyResult> simulate_autoscale(const std::vector<LoadPoint>& load, cons
         if (b > h && a < h + kHour) hour_peak = std::max(hour_peak, load[i].rps);
       }
       const int64_t n = ceil_count(hour_peak / mu);
-      // More replicas are asked for one cold start ahead; fewer only once the hour begins.
+      // More replicas are asked for one cold start (and one step, as decisions fall on step
+      // boundaries) ahead; fewer only once the hour begins.
       const bool up = schedule.empty() || n > schedule.back().replicas;
-      schedule.push_back({up ? std::max(t0, h - replica.seconds_cold_start) : h, n});
+      schedule.push_back({up ? std::max(t0, h - replica.seconds_cold_start - dt) : h, n});
     }
     // Entries pulled back to t0 overlap: keep the last one at each time.
     std::vector<ScheduleEntry> merged;
