@@ -96,6 +96,17 @@ struct SqliteLedger::Impl {
   Error err(std::string_view what) const {
     return failure(path + ": " + std::string(what) + ": " + sqlite3_errmsg(db));
   }
+  // Runs a read-only query and makes each row a T with `row`; `what` names it in errors.
+  template <typename T, typename RowFn>
+  Result<std::vector<T>> rows(const char* sql, const char* what, RowFn row) {
+    Stmt st;
+    if (sqlite3_prepare_v2(db, sql, -1, &st.s, nullptr) != SQLITE_OK) return err(what);
+    std::vector<T> out;
+    int rc;
+    while ((rc = sqlite3_step(st.s)) == SQLITE_ROW) out.push_back(row(st.s));
+    if (rc != SQLITE_DONE) return err(what);
+    return out;
+  }
   Status exec(const char* sql) {
     char* msg = nullptr;
     if (sqlite3_exec(db, sql, nullptr, nullptr, &msg) != SQLITE_OK) {
@@ -383,101 +394,67 @@ Result<LedgerCounts> SqliteLedger::counts() {
 }
 
 Result<std::vector<DailySpend>> SqliteLedger::daily_spend() {
-  Impl& m = *impl_;
-  Stmt st;
-  const char* sql =
+  return impl_->rows<DailySpend>(
       "SELECT date(unix_seconds_start, 'unixepoch') AS day, job, sum(usd_effective), sum(usd_billed) "
-      "FROM costs GROUP BY day, job ORDER BY day, job";
-  if (sqlite3_prepare_v2(m.db, sql, -1, &st.s, nullptr) != SQLITE_OK) return m.err("query spend");
-  std::vector<DailySpend> out;
-  int rc;
-  while ((rc = sqlite3_step(st.s)) == SQLITE_ROW) {
-    out.push_back({column_text(st.s, 0), column_text(st.s, 1), sqlite3_column_double(st.s, 2),
-                   sqlite3_column_double(st.s, 3)});
-  }
-  if (rc != SQLITE_DONE) return m.err("query spend");
-  return out;
+      "FROM costs GROUP BY day, job ORDER BY day, job",
+      "query spend", [](sqlite3_stmt* s) {
+        return DailySpend{column_text(s, 0), column_text(s, 1), sqlite3_column_double(s, 2),
+                          sqlite3_column_double(s, 3)};
+      });
 }
 
 Result<std::vector<TagSpend>> SqliteLedger::tag_spend() {
-  Impl& m = *impl_;
-  Stmt st;
   // json_each is built into SQLite >= 3.38; tags are stored as validated JSON objects.
-  const char* sql =
+  return impl_->rows<TagSpend>(
       "SELECT t.key, CAST(t.value AS TEXT), sum(c.usd_effective), sum(c.usd_billed) "
-      "FROM costs c, json_each(c.tags) t GROUP BY 1, 2 ORDER BY 1, 2";
-  if (sqlite3_prepare_v2(m.db, sql, -1, &st.s, nullptr) != SQLITE_OK) return m.err("query tags");
-  std::vector<TagSpend> out;
-  int rc;
-  while ((rc = sqlite3_step(st.s)) == SQLITE_ROW) {
-    out.push_back({column_text(st.s, 0), column_text(st.s, 1), sqlite3_column_double(st.s, 2),
-                   sqlite3_column_double(st.s, 3)});
-  }
-  if (rc != SQLITE_DONE) return m.err("query tags");
-  return out;
+      "FROM costs c, json_each(c.tags) t GROUP BY 1, 2 ORDER BY 1, 2",
+      "query tags", [](sqlite3_stmt* s) {
+        return TagSpend{column_text(s, 0), column_text(s, 1), sqlite3_column_double(s, 2),
+                        sqlite3_column_double(s, 3)};
+      });
 }
 
 Result<std::vector<GpuSample>> SqliteLedger::gpu_samples() {
-  Impl& m = *impl_;
-  Stmt st;
-  const char* sql =
+  return impl_->rows<GpuSample>(
       "SELECT host, gpu, unix_seconds, percent_utilization, watts_power, bytes_memory_used, job "
-      "FROM gpu_samples ORDER BY host, gpu, unix_seconds";
-  if (sqlite3_prepare_v2(m.db, sql, -1, &st.s, nullptr) != SQLITE_OK) return m.err("query samples");
-  std::vector<GpuSample> out;
-  int rc;
-  while ((rc = sqlite3_step(st.s)) == SQLITE_ROW) {
-    GpuSample g;
-    g.host = column_text(st.s, 0);
-    g.gpu = column_text(st.s, 1);
-    g.unix_seconds = sqlite3_column_double(st.s, 2);
-    g.percent_utilization = column_opt(st.s, 3);
-    g.watts_power = column_opt(st.s, 4);
-    g.bytes_memory_used = column_opt(st.s, 5);
-    g.job = column_text(st.s, 6);
-    out.push_back(std::move(g));
-  }
-  if (rc != SQLITE_DONE) return m.err("query samples");
-  return out;
+      "FROM gpu_samples ORDER BY host, gpu, unix_seconds",
+      "query samples", [](sqlite3_stmt* s) {
+        GpuSample g;
+        g.host = column_text(s, 0);
+        g.gpu = column_text(s, 1);
+        g.unix_seconds = sqlite3_column_double(s, 2);
+        g.percent_utilization = column_opt(s, 3);
+        g.watts_power = column_opt(s, 4);
+        g.bytes_memory_used = column_opt(s, 5);
+        g.job = column_text(s, 6);
+        return g;
+      });
 }
 
 Result<std::vector<ProgressTotal>> SqliteLedger::progress_totals() {
-  Impl& m = *impl_;
-  Stmt st;
-  const char* sql =
+  return impl_->rows<ProgressTotal>(
       "SELECT job, count(*), sum(tokens), sum(seconds), total(flops_model), "
-      "total(CASE WHEN flops_model IS NULL THEN 0 ELSE seconds END) FROM progress GROUP BY job ORDER BY job";
-  if (sqlite3_prepare_v2(m.db, sql, -1, &st.s, nullptr) != SQLITE_OK) return m.err("query progress");
-  std::vector<ProgressTotal> out;
-  int rc;
-  while ((rc = sqlite3_step(st.s)) == SQLITE_ROW) {
-    out.push_back({column_text(st.s, 0), sqlite3_column_int64(st.s, 1), sqlite3_column_double(st.s, 2),
-                   sqlite3_column_double(st.s, 3), sqlite3_column_double(st.s, 4), sqlite3_column_double(st.s, 5)});
-  }
-  if (rc != SQLITE_DONE) return m.err("query progress");
-  return out;
+      "total(CASE WHEN flops_model IS NULL THEN 0 ELSE seconds END) FROM progress GROUP BY job ORDER BY job",
+      "query progress", [](sqlite3_stmt* s) {
+        return ProgressTotal{column_text(s, 0),           sqlite3_column_int64(s, 1),  sqlite3_column_double(s, 2),
+                             sqlite3_column_double(s, 3), sqlite3_column_double(s, 4), sqlite3_column_double(s, 5)};
+      });
 }
 
 Result<std::vector<JobMeta>> SqliteLedger::jobs() {
-  Impl& m = *impl_;
-  Stmt st;
-  const char* sql = "SELECT job, model, hardware, gpus, micro_batch, seq, dtype FROM jobs ORDER BY job";
-  if (sqlite3_prepare_v2(m.db, sql, -1, &st.s, nullptr) != SQLITE_OK) return m.err("query jobs");
-  std::vector<JobMeta> out;
-  int rc;
-  while ((rc = sqlite3_step(st.s)) == SQLITE_ROW) {
-    JobMeta j;
-    j.job = column_text(st.s, 0);
-    j.model = column_text(st.s, 1);
-    j.hardware = column_text(st.s, 2);
-    j.gpus = sqlite3_column_int64(st.s, 3);
-    j.micro_batch = sqlite3_column_int64(st.s, 4);
-    j.seq = sqlite3_column_int64(st.s, 5);
-    j.dtype = column_text(st.s, 6);
-    out.push_back(std::move(j));
-  }
-  if (rc != SQLITE_DONE) return m.err("query jobs");
-  return out;
+  return impl_->rows<JobMeta>(
+      "SELECT job, model, hardware, gpus, micro_batch, seq, dtype FROM jobs ORDER BY job", "query jobs",
+      [](sqlite3_stmt* s) {
+        JobMeta j;
+        j.job = column_text(s, 0);
+        j.model = column_text(s, 1);
+        j.hardware = column_text(s, 2);
+        j.gpus = sqlite3_column_int64(s, 3);
+        j.micro_batch = sqlite3_column_int64(s, 4);
+        j.seq = sqlite3_column_int64(s, 5);
+        j.dtype = column_text(s, 6);
+        return j;
+      });
 }
 
 }  // namespace flopscope
