@@ -401,15 +401,42 @@ Status check_attribute(const onnx::AttributeProto& a, const onnx::NodeProto& n, 
 
 // Conv and pooling nodes whose ranks disagree make libonnx 1.12's shape inference read out
 // of bounds (found by fuzz_onnx, tests/fuzz/corpus/onnx/crash-525ba4b1...): checked first.
-Status check_conv_pool(const Graph& g, const GraphNode& n) {
+// The op that makes a tensor of rank 2 whatever its input (Gemm, Flatten), found by walking
+// back from tensor `id` through ops that keep their input's rank; nullptr when there is none.
+const GraphNode* rank2_source(const Graph& g, const std::vector<int>& producer, int id) {
+  static const std::unordered_set<std::string> keep_rank = {
+      "Relu", "LeakyRelu", "PRelu", "Sigmoid", "Tanh", "Gelu", "Elu", "Selu", "Softplus", "Identity", "Dropout",
+      "Cast", "Clip", "Neg", "Abs", "Exp", "Log", "Sqrt", "Erf", "HardSigmoid", "HardSwish", "Softmax", "LogSoftmax"};
+  for (int steps = 0; id >= 0 && steps < 64; ++steps) {
+    int p = producer[static_cast<size_t>(id)];
+    if (p < 0) return nullptr;
+    const GraphNode& n = g.nodes[static_cast<size_t>(p)];
+    if (!n.domain.empty()) return nullptr;
+    if (n.op_type == "Gemm" || n.op_type == "Flatten") return &n;
+    if (!keep_rank.count(n.op_type) || n.inputs.empty()) return nullptr;
+    id = n.inputs[0];
+  }
+  return nullptr;
+}
+
+Status check_conv_pool(const Graph& g, const GraphNode& n, const std::vector<int>& producer) {
   static const std::unordered_set<std::string> ops = {"Conv", "ConvTranspose", "ConvInteger", "MaxPool",
                                                       "AveragePool", "LpPool", "MaxRoundingPool"};
   if (!ops.count(n.op_type) || !n.domain.empty()) return {};
   const GraphTensor* x = g.input(n, 0);
-  if (!x || !x->has_shape) return {};
   auto fail = [&](const std::string& what) {
     return bad_input(g.source + ": node '" + n.name + "': " + what);
   };
+  if (x && !x->has_shape) {
+    // A rank-2 input is invalid, and libonnx's Conv/Pool inference reads through a null
+    // pointer on it (found by fuzz_onnx: a Conv fed by a Gemm): refuse it before inference.
+    if (const GraphNode* src = rank2_source(g, producer, n.inputs[0])) {
+      return fail("expected an input of rank >= 3, got the rank-2 output of " + src->op_type + " '" + src->name +
+                  "'");
+    }
+    return {};
+  }
+  if (!x) return {};
   size_t rank = x->dims.size();
   if (rank < 3) return fail("expected an input of rank >= 3, got rank " + std::to_string(rank));
   bool has_weight = n.op_type.rfind("Conv", 0) == 0;
@@ -625,8 +652,14 @@ Result<Graph> parse_onnx(std::string_view bytes, const std::string& origin, cons
   // inference (seconds on a 100,000-node graph) runs only when tensors are left unshaped.
   propagate_shapes(g);
   if (options.infer_shapes && any_unshaped(g)) {
+    std::vector<int> producer(g.tensors.size(), -1);
+    for (size_t i = 0; i < g.nodes.size(); ++i) {
+      for (int o : g.nodes[i].outputs) {
+        if (o >= 0) producer[static_cast<size_t>(o)] = static_cast<int>(i);
+      }
+    }
     for (const auto& n : g.nodes) {
-      auto s = check_conv_pool(g, n);
+      auto s = check_conv_pool(g, n, producer);
       if (!s) return s.error();
     }
     try {
