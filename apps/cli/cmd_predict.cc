@@ -191,17 +191,22 @@ int run_attention(const AttentionOptions& o) {
   OpTiming t = engine.time(fwd);
   double flops = fwd.flops, bytes = fwd.bytes_read + fwd.bytes_written;
   OpTiming tf = t, tb;
+  // Adds one more kernel of the call to the total and to the part (`tb`) it belongs to.
+  auto add = [&](const Op& op, OpTiming& part) {
+    OpTiming x = engine.time(op);
+    flops += op.flops;
+    bytes += op.bytes_read + op.bytes_written;
+    part.seconds += x.seconds;
+    t.seconds += x.seconds;
+    t.seconds_compute += x.seconds_compute;
+    t.seconds_memory += x.seconds_memory;
+    t.seconds_overhead += x.seconds_overhead;
+    t.seconds_host += x.seconds_host;
+    return x;
+  };
   if (o.backward) {
-    Op bwd = make_attention("attention", shape, s->dtype, true);
-    tb = engine.time(bwd);
-    flops += bwd.flops;
-    bytes += bwd.bytes_read + bwd.bytes_written;
-    t.seconds += tb.seconds;
-    t.seconds_compute += tb.seconds_compute;
-    t.seconds_memory += tb.seconds_memory;
-    t.seconds_overhead += tb.seconds_overhead;
-    t.seconds_host += tb.seconds_host;
-    t.bound = tb.seconds >= tf.seconds ? tb.bound : tf.bound;
+    OpTiming backward = add(make_attention("attention", shape, s->dtype, true), tb);
+    t.bound = backward.seconds >= tf.seconds ? backward.bound : tf.bound;
     if (o.accumulate_grad) {
       // out.backward() on leaf Q, K, V that already hold .grad: autograd adds each new
       // gradient into the old one, one elementwise kernel per input reading both and writing
@@ -211,16 +216,8 @@ int run_attention(const AttentionOptions& o) {
       const double kv = static_cast<double>(shape.batch) * static_cast<double>(shape.kv_heads) *
                         static_cast<double>(shape.kv_len) * static_cast<double>(shape.head_dim_qk);
       for (double elements : {q, kv, kv}) {
-        Op add = make_elementwise(OpKind::kElementwise, "attention.accumulate_grad", "add", elements, 1, 2, 1,
-                                  s->dtype);
-        OpTiming ta = engine.time(add);
-        flops += add.flops;
-        bytes += add.bytes_read + add.bytes_written;
-        tb.seconds += ta.seconds;
-        t.seconds += ta.seconds;
-        t.seconds_memory += ta.seconds_memory;
-        t.seconds_overhead += ta.seconds_overhead;
-        t.seconds_host += ta.seconds_host;
+        add(make_elementwise(OpKind::kElementwise, "attention.accumulate_grad", "add", elements, 1, 2, 1, s->dtype),
+            tb);
       }
     }
   }

@@ -127,8 +127,9 @@ class ProfileReader {
     if (auto e = r.require(t, "seq", Sign::kPositive, s.seq)) return *e;
     if (auto e = r.require(t, "head_dim", Sign::kPositive, s.head_dim)) return *e;
     // Sizes a GPU can hold: the product stays far inside a double's exact range.
-    for (auto [key, v, most] : {std::tuple{"batch", s.batch, int64_t{1} << 20}, {"heads", s.heads, int64_t{4096}},
-                                {"seq", s.seq, int64_t{1} << 24}, {"head_dim", s.head_dim, int64_t{1024}}}) {
+    for (auto [key, v, most] : {std::tuple{"batch", s.batch, kAttentionSampleMaxBatch},
+                                {"heads", s.heads, kAttentionSampleMaxHeads}, {"seq", s.seq, kAttentionSampleMaxSeq},
+                                {"head_dim", s.head_dim, kAttentionSampleMaxHeadDim}}) {
       if (v > most) return r.at(key, fmt::format("expected at most {} (docs/limits.md), got {}", most, v));
     }
     if (auto e = r.read(t, "causal", s.causal)) return *e;
@@ -136,7 +137,8 @@ class ProfileReader {
     std::optional<double> seconds;
     if (auto e = r.read(t, "seconds", Sign::kPositive, seconds)) return *e;
     if (!seconds) return r.at("seconds", "missing, expected the measured seconds of one call");
-    if (!(*seconds >= 1e-9 && *seconds <= 1e4)) {
+    if (!(*seconds >= kAttentionSampleMinSeconds && *seconds <= kAttentionSampleMaxSeconds)) {
+      // The bounds as docs/limits.md writes them (kAttentionSampleMin/MaxSeconds).
       return r.at("seconds", fmt::format("expected a time in [1e-9, 1e4] s (docs/limits.md), got {:g}", *seconds));
     }
     s.seconds = *seconds;

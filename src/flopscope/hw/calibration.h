@@ -41,6 +41,15 @@ struct AttentionSample {
   double seconds = 0;
 };
 
+/// Bounds of an attention sample, wherever one is read (a profile's [[attention]], the
+/// probe's PyTorch output): sizes a GPU can hold, times a measurement can take (docs/limits.md).
+inline constexpr int64_t kAttentionSampleMaxBatch = int64_t{1} << 20;
+inline constexpr int64_t kAttentionSampleMaxHeads = 4096;
+inline constexpr int64_t kAttentionSampleMaxSeq = int64_t{1} << 24;
+inline constexpr int64_t kAttentionSampleMaxHeadDim = 1024;
+inline constexpr double kAttentionSampleMinSeconds = 1e-9;
+inline constexpr double kAttentionSampleMaxSeconds = 1e4;
+
 struct CalibrationProfile {
   std::string device_name;  ///< as the driver reports it
   std::string hardware_id;  ///< catalog id this profile calibrates ("" if unknown)

@@ -48,8 +48,9 @@ Result<double> seconds_field(const nlohmann::json& j, const std::string& where, 
   auto it = j.find(key);
   if (it == j.end() || !it->is_number()) return bad(where + "." + key, "expected seconds");
   double v = it->get<double>();
-  if (!std::isfinite(v) || v < 1e-9 || v > most) {
-    return bad(where + "." + key, fmt::format("expected seconds in [1e-9, {:g}], got {:g}", most, v));
+  if (!std::isfinite(v) || v < kAttentionSampleMinSeconds || v > most) {
+    return bad(where + "." + key,
+               fmt::format("expected seconds in [1e-9, {:g}], got {:g}", most, v));
   }
   return v;
 }
@@ -113,20 +114,20 @@ Result<TorchProbeResult> parse_torch_probe_output(std::string_view text) {
     std::string where = fmt::format("attention[{}]", i);
     if (!a.is_object()) return bad(where, "expected an object");
     AttentionSample s;
-    // The same bounds as a profile's [[attention]] (hw/calibration.cc, docs/limits.md).
-    auto batch = size_field(a, where, "batch", int64_t{1} << 20);
+    // The same bounds as a profile's [[attention]] (hw/calibration.h, docs/limits.md).
+    auto batch = size_field(a, where, "batch", kAttentionSampleMaxBatch);
     if (!batch) return batch.error();
-    auto heads = size_field(a, where, "heads", 4096);
+    auto heads = size_field(a, where, "heads", kAttentionSampleMaxHeads);
     if (!heads) return heads.error();
-    auto seq = size_field(a, where, "seq", int64_t{1} << 24);
+    auto seq = size_field(a, where, "seq", kAttentionSampleMaxSeq);
     if (!seq) return seq.error();
-    auto dim = size_field(a, where, "head_dim", 1024);
+    auto dim = size_field(a, where, "head_dim", kAttentionSampleMaxHeadDim);
     if (!dim) return dim.error();
     auto causal = bool_field(a, where, "causal");
     if (!causal) return causal.error();
     auto backward = bool_field(a, where, "backward");
     if (!backward) return backward.error();
-    auto seconds = seconds_field(a, where, "seconds", 1e4);
+    auto seconds = seconds_field(a, where, "seconds", kAttentionSampleMaxSeconds);
     if (!seconds) return seconds.error();
     s.batch = *batch;
     s.heads = *heads;
