@@ -24,6 +24,20 @@ std::vector<std::array<int64_t, 3>> cuda_gemm_shapes(bool quick) {
   return shapes;
 }
 
+void apply_copy_sweep(CudaProbeResult& result) {
+  CalibrationProfile& p = result.profile;
+  p.seconds_launch_overhead = 0;
+  p.bytes_per_second_copy = 0;
+  if (auto line = fit_copy_line(result.copy_sweep)) {
+    p.seconds_launch_overhead = line->seconds_fixed;
+    p.bytes_per_second_copy = line->bytes_per_second;
+  } else if (!result.copy_sweep.empty()) {
+    result.notes.push_back(fmt::format(
+        "copy timings of {} sizes fit no line t = fixed + bytes / bandwidth: launch cost and copy bandwidth not "
+        "measured (the catalog's are used)", result.copy_sweep.size()));
+  }
+}
+
 #ifndef FLOPSCOPE_HAVE_CUDA
 
 bool cuda_probe_built() { return false; }
@@ -106,6 +120,7 @@ Result<CudaProbeResult> run_cuda_probe(const CudaProbeOptions& options) {
   Result<CudaProbeResult> result = failure("cuda probe: the module returned no result");
   m.run(&options, &shapes, &result);
   if (result) {
+    apply_copy_sweep(*result);
     result->profile.date = today_utc();
     result->profile.tool = kProbeTool;
   }

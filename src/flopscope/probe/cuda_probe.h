@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "flopscope/hw/calibration.h"
+#include "flopscope/probe/stats.h"
 #include "flopscope/util/result.h"
 
 namespace flopscope::probe {
@@ -34,7 +35,12 @@ struct CudaProbeResult {
   CalibrationProfile profile;      ///< hardware_id left empty: the caller matches the catalog
   int compute_capability = 0;      ///< 90 for sm_90
   std::vector<std::string> notes;  ///< what was skipped and why ("fp8: needs sm_89+, device is sm_80")
+  std::vector<CopyTiming> copy_sweep;  ///< the module's copies; the loader fits them (apply_copy_sweep)
 };
+
+/// Sets the profile's seconds_launch_overhead and bytes_per_second_copy from the result's copy
+/// sweep (fit_copy_line). A sweep no line fits leaves both at 0 (not measured) with a note.
+void apply_copy_sweep(CudaProbeResult& result);
 
 /// The GEMM shapes (M, N, K) the probe sweeps: square 512..8192, then M in
 /// {1, 16, 128, 512, 2048, 8192} for (N, K) in {(4096, 4096), (14336, 4096), (4096, 14336),

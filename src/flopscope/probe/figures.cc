@@ -94,7 +94,7 @@ std::vector<ProbeFigure> probe_figures(const CalibrationProfile& p, const Hardwa
     if (b.value > 0) out.push_back({b.name, b.label, "B/s", b.value, bw_peak});
   }
   if (p.seconds_launch_overhead > 0) {
-    out.push_back({"launch_overhead", "kernel launch overhead", "s", p.seconds_launch_overhead, 0});
+    out.push_back({"launch_overhead", "per-kernel fixed cost (copy intercept)", "s", p.seconds_launch_overhead, 0});
   }
   // Attention: matmul FLOPs of the visible pairs (4 b h s s d, half when causal) over the time.
   double best_fwd = 0, best_bwd = 0;

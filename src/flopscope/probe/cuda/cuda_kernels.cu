@@ -52,7 +52,6 @@ __global__ void write_kernel(float4* dst, size_t count4, float value) {
   }
 }
 
-__global__ void empty_kernel() {}
 
 int fill_blocks(size_t count) {
   size_t blocks = (count + kThreads - 1) / kThreads;
@@ -95,9 +94,5 @@ cudaError_t launch_write(float* dst, size_t count, float value, int blocks) {
   return cudaGetLastError();
 }
 
-cudaError_t launch_empty() {
-  empty_kernel<<<1, 1>>>();
-  return cudaGetLastError();
-}
 
 }  // namespace flopscope::probe::cuda

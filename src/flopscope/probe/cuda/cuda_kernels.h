@@ -20,7 +20,5 @@ cudaError_t launch_copy(float* dst, const float* src, size_t count, int blocks);
 cudaError_t launch_read(const float* src, size_t count, float* sink, int blocks);
 /// dst[i] = value.
 cudaError_t launch_write(float* dst, size_t count, float value, int blocks);
-/// One empty kernel of one thread: the launch cost alone.
-cudaError_t launch_empty();
 
 }  // namespace flopscope::probe::cuda

@@ -19,9 +19,9 @@ namespace flopscope::probe {
 
 namespace {
 
-constexpr double kSecondsPerBatch = 1e-3;   // a timed batch of GEMMs lasts about this long
+constexpr double kSecondsPerShape = 0.05;  // timed calls of one GEMM shape last about this long in all
 constexpr size_t kBytesWorkspace = size_t{32} << 20;
-constexpr int kLaunchesPerBatch = 1000;
+constexpr size_t kBytesFlushMin = size_t{256} << 20;  // as do_bench's cache buffer
 
 struct LtTypes {
   cudaDataType_t ab;
@@ -89,9 +89,9 @@ class Events {
   Events(const Events&) = delete;
   Events& operator=(const Events&) = delete;
   cudaError_t begin() { return cudaEventRecord(start_, nullptr); }
-  // Seconds between begin() and now, after the device has caught up.
-  Result<double> end() {
-    FS_CUDA(cudaEventRecord(stop_, nullptr));
+  cudaError_t mark() { return cudaEventRecord(stop_, nullptr); }
+  // Seconds between begin() and mark(), once the device has passed mark().
+  Result<double> elapsed() {
     FS_CUDA(cudaEventSynchronize(stop_));
     float ms = 0;
     FS_CUDA(cudaEventElapsedTime(&ms, start_, stop_));
@@ -103,30 +103,36 @@ class Events {
   cudaEvent_t stop_ = nullptr;
 };
 
-// Times `action` (which enqueues `per_batch` operations) per batch; returns the median
-// seconds per operation over `batches` batches after `warmup` untimed batches.
+// Times each call of `action` alone, as triton.testing.do_bench does (and with it every
+// measurement the engine was fitted on, validation/h100): the L2 is overwritten before each
+// call, each call sits between its own pair of CUDA events, and the calls are queued without
+// waiting, so the device is never idle between them and no host latency is counted. Returns
+// the median seconds per call over `reps` calls after `warmup` untimed ones. Back-to-back
+// batches between one pair of events hide the per-call fixed cost that a single kernel pays
+// (on the H200 a 4096 x 4096 GEMM at M = 1 took 14.1 us per call in a batch, 18.8 us alone;
+// validation/h200/README.md), which the engine models as seconds_launch.
 template <typename Action>
-Result<double> time_batches(Action&& action, int per_batch, int warmup, int batches) {
-  Events ev;
+Result<double> time_each(Action&& action, void* flush, size_t bytes_flush, int warmup, int reps) {
   for (int w = 0; w < warmup; ++w) {
-    for (int i = 0; i < per_batch; ++i) {
-      Status s = action(i);
-      if (!s) return s.error();
-    }
+    Status s = action(w);
+    if (!s) return s.error();
+  }
+  std::vector<Events> ev(static_cast<size_t>(reps));
+  for (int i = 0; i < reps; ++i) {
+    FS_CUDA(cudaMemsetAsync(flush, 0, bytes_flush, nullptr));
+    FS_CUDA(ev[static_cast<size_t>(i)].begin());
+    Status s = action(i);
+    if (!s) return s.error();
+    FS_CUDA(ev[static_cast<size_t>(i)].mark());
   }
   FS_CUDA(cudaDeviceSynchronize());
-  std::vector<double> per_op;
-  for (int b = 0; b < batches; ++b) {
-    FS_CUDA(ev.begin());
-    for (int i = 0; i < per_batch; ++i) {
-      Status s = action(i);
-      if (!s) return s.error();
-    }
-    auto seconds = ev.end();
+  std::vector<double> per_call;
+  for (Events& e : ev) {
+    auto seconds = e.elapsed();
     if (!seconds) return seconds.error();
-    per_op.push_back(*seconds / per_batch);
+    per_call.push_back(*seconds);
   }
-  return median(per_op);
+  return median(per_call);
 }
 
 class CudaProbe {
@@ -152,8 +158,9 @@ class CudaProbe {
 
     FS_LT(cublasLtCreate(&lt_));
     FS_CUDA(workspace_.allocate(kBytesWorkspace));
+    bytes_flush_ = std::max(kBytesFlushMin, 2 * static_cast<size_t>(prop.l2CacheSize));
+    FS_CUDA(flush_.allocate(bytes_flush_));
 
-    if (Status s = measure_launch(); !s) return s;
     if (Status s = measure_bandwidth(); !s) return s;
     for (DType t : o_.dtypes) {
       if (o_.quick && t != DType::kBF16 && t != DType::kFP8) continue;
@@ -173,17 +180,10 @@ class CudaProbe {
     if (o_.progress) o_.progress(line);
   }
 
-  Status measure_launch() {
-    say("kernel launch overhead");
-    auto seconds = time_batches([](int) -> Status {
-      FS_CUDA(cuda::launch_empty());
-      return {};
-    }, kLaunchesPerBatch, 1, o_.quick ? 5 : 10);
-    if (!seconds) return seconds.error();
-    r_.profile.seconds_launch_overhead = *seconds;
-    return {};
-  }
-
+  // Copies of 1 MiB up to the largest buffer, each timed alone: the loader fits the line
+  // t = fixed + bytes / bandwidth through them (fit_copy_line), which gives the profile's
+  // per-kernel fixed cost and copy bandwidth as the engine's constants mean them. Read and
+  // write rates come from the largest buffer.
   Status measure_bandwidth() {
     size_t free_bytes = 0, total_bytes = 0;
     FS_CUDA(cudaMemGetInfo(&free_bytes, &total_bytes));
@@ -191,9 +191,9 @@ class CudaProbe {
     double want = std::max(1024.0 * 1024 * 1024, 8 * bytes_l2_);
     double bytes = std::min(want, static_cast<double>(free_bytes) / 4);
     size_t count = static_cast<size_t>(bytes / sizeof(float)) / 1024 * 1024;
-    if (count == 0) return failure("cuda probe: not enough free device memory for the bandwidth test");
+    if (count < (size_t{1} << 18)) return failure("cuda probe: not enough free device memory for the bandwidth test");
     double buf = static_cast<double>(count * sizeof(float));
-    say(fmt::format("device memory bandwidth, 2 buffers of {:.0f} MiB", buf / (1024 * 1024)));
+    say(fmt::format("device memory bandwidth and per-kernel cost, copies of 1 MiB to {:.0f} MiB", buf / (1024 * 1024)));
     DeviceBuffer a, b, sink;
     FS_CUDA(a.allocate(count * sizeof(float)));
     FS_CUDA(b.allocate(count * sizeof(float)));
@@ -208,24 +208,28 @@ class CudaProbe {
     int blocks = sms_ * 32;
     int reps = o_.quick ? 5 : 20;
 
-    auto copy = time_batches([&](int) -> Status {
-      FS_CUDA(cuda::launch_copy(pa, pb, count, blocks));
-      return {};
-    }, 1, 3, reps);
-    if (!copy) return copy.error();
-    r_.profile.bytes_per_second_copy = 2 * buf / *copy;
+    for (size_t n = size_t{1} << 18;; n *= 4) {
+      size_t elems = std::min(n, count);
+      auto copy = time_each([&](int) -> Status {
+        FS_CUDA(cuda::launch_copy(pa, pb, elems, blocks));
+        return {};
+      }, flush_.get(), bytes_flush_, 3, reps);
+      if (!copy) return copy.error();
+      r_.copy_sweep.push_back({2.0 * static_cast<double>(elems * sizeof(float)), *copy});
+      if (elems == count) break;
+    }
 
-    auto read = time_batches([&](int) -> Status {
+    auto read = time_each([&](int) -> Status {
       FS_CUDA(cuda::launch_read(pa, count, static_cast<float*>(sink.get()), blocks));
       return {};
-    }, 1, 3, reps);
+    }, flush_.get(), bytes_flush_, 3, reps);
     if (!read) return read.error();
     r_.profile.bytes_per_second_read = buf / *read;
 
-    auto write = time_batches([&](int i) -> Status {
+    auto write = time_each([&](int i) -> Status {
       FS_CUDA(cuda::launch_write(pb, count, static_cast<float>(i), blocks));
       return {};
-    }, 1, 3, reps);
+    }, flush_.get(), bytes_flush_, 3, reps);
     if (!write) return write.error();
     r_.profile.bytes_per_second_write = buf / *write;
     return {};
@@ -300,12 +304,12 @@ class CudaProbe {
                            workspace_.get(), kBytesWorkspace, nullptr));
       return {};
     };
-    // One timed call sizes the batch to about kSecondsPerBatch.
-    auto single = time_batches(gemm, 1, 2, 1);
+    // A first estimate sizes the timed calls to about kSecondsPerShape in all (5 to 100).
+    auto single = time_each(gemm, flush_.get(), bytes_flush_, 2, 3);
     if (!single) return single.error();
-    int per_batch = static_cast<int>(std::clamp(std::ceil(kSecondsPerBatch / std::max(*single, 1e-9)), 1.0, 200.0));
-    per_batch = std::max(per_batch, copies);
-    auto seconds = time_batches(gemm, per_batch, 1, o_.quick ? 5 : 10);
+    int reps = static_cast<int>(std::clamp(std::ceil(kSecondsPerShape / std::max(*single, 1e-9)), 5.0, 100.0));
+    if (o_.quick) reps = std::min(reps, 10);
+    auto seconds = time_each(gemm, flush_.get(), bytes_flush_, 1, reps);
     if (!seconds) return seconds.error();
     GemmSample s;
     s.dtype = t;
@@ -323,6 +327,8 @@ class CudaProbe {
   CudaProbeResult& r_;
   cublasLtHandle_t lt_ = nullptr;
   DeviceBuffer workspace_;
+  DeviceBuffer flush_;  // overwritten before each timed call, so no call finds the L2 warm
+  size_t bytes_flush_ = 0;
   int sms_ = 1;
   double bytes_l2_ = 0;
 };

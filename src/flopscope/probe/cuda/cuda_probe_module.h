@@ -28,7 +28,7 @@ namespace flopscope::probe {
 using GemmShapes = std::vector<std::array<int64_t, 3>>;
 
 /// Bump when a type that crosses the boundary changes without changing its size.
-inline constexpr uint64_t kCudaProbeModuleVersion = 1;
+inline constexpr uint64_t kCudaProbeModuleVersion = 2;
 inline constexpr uint64_t kCudaProbeModuleAbi = (kCudaProbeModuleVersion << 48) |
                                                 (uint64_t{sizeof(CudaProbeOptions)} << 32) |
                                                 (uint64_t{sizeof(CudaProbeResult)} << 16) |
