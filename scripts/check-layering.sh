@@ -8,7 +8,7 @@ set -u
 cd "$(dirname "$0")/../src/flopscope" || exit 2
 # stage: the stages its files may include (itself among them), in pipeline order. `api`
 # (one entry point per analysis, src/flopscope/README.md) sits above every analysis stage
-# and below apps/; it has no folder yet.
+# and below apps/.
 allowed='
 util: util
 data: util data
@@ -21,7 +21,7 @@ scaling: util data model cost hw perf scaling
 plan: util data model cost hw perf scaling plan
 ledger: util data model cost hw perf ledger
 report: util report
-api: util data model cost hw perf probe scaling plan report api
+api: util data model cost hw perf probe scaling plan ledger report api
 '
 dirs=$(ls -d */ 2>/dev/null | tr -d /)
 grep -rn --include='*.h' --include='*.cc' --include='*.cu' '#include "flopscope/' . |

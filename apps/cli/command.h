@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "flopscope/api/api.h"
 #include "flopscope/util/result.h"
 
 namespace flopscope::cli {
@@ -56,5 +57,13 @@ void print_table(const std::vector<std::string>& header, const std::vector<std::
 
 /// Prints a JSON document on stdout (2-space indent).
 void print_json(const nlohmann::json& j);
+
+/// How a command asks the library for its result: the document with --json, else the text
+/// report, styled when stdout is a terminal.
+api::Render render_for(bool json);
+
+/// Prints what a library call returned (the document or the text) and returns the exit code;
+/// an error goes through report_error.
+int print_output(const Result<api::Output>& out, const api::Render& render);
 
 }  // namespace flopscope::cli

@@ -55,6 +55,15 @@ void print_json(const nlohmann::json& j) {
   std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
 }
 
+api::Render render_for(bool json) { return api::Render{json, !json && stdout_is_tty()}; }
+
+int print_output(const Result<api::Output>& out, const api::Render& render) {
+  if (!out) return report_error(out.error());
+  if (render.json) print_json(out->json);
+  else std::cout << out->text;
+  return 0;
+}
+
 void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) {
   std::vector<bool> right(header.size(), true);
   if (!right.empty()) right[0] = false;

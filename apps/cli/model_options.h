@@ -1,13 +1,12 @@
-// Options and output helpers shared by the model subcommands (count, memory, report,
-// predict prefill/decode/train).
+// Options shared by the model subcommands (count, memory, report, predict prefill/decode/
+// train): the library's versions (api/common.h), named in this namespace for the commands not
+// yet moved onto the api.
 #pragma once
 
-#include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
 #include <string>
 
-#include "flopscope/cost/flops.h"
-#include "flopscope/cost/params.h"
+#include "flopscope/api/common.h"
+#include "flopscope/api/options.h"
 #include "flopscope/model/transformer_spec.h"
 #include "flopscope/util/result.h"
 
@@ -16,19 +15,10 @@ namespace flopscope::cli {
 /// Loads MODEL (catalog name, HF id, config.json, folder or .gguf).
 Result<TransformerSpec> load_model_arg(const std::string& model);
 
-/// Checks that a size flag is positive: "--batch: expected a positive integer, got 0".
-Status check_positive(const char* flag, int64_t value);
-
-/// The conventions every count output states.
-nlohmann::json conventions_json();
-
-/// Parameter fields (params, params_active, ...) for --json.
-nlohmann::json params_json(const ParamCounts& c);
-
-/// Forward FLOP breakdown by component for --json (FLOPs, whole workload).
-nlohmann::json breakdown_json(const FlopBreakdown& b);
-
-/// "8.03 B (8,030,261,248)" style parameter figure.
-std::string format_params(int64_t n);
+using api::breakdown_json;
+using api::check_positive;
+using api::conventions_json;
+using api::format_params;
+using api::params_json;
 
 }  // namespace flopscope::cli

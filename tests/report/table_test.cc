@@ -26,5 +26,12 @@ TEST(Table, RulesAndUtf8Width) {
 
 TEST(Fields, PadsKeys) { EXPECT_EQ(render_fields({{"a", "1"}, {"long", "2"}}), "a:    1\nlong: 2\n"); }
 
+TEST(Table, BodyAlignsRowsWithoutHeaderOrRule) {
+  Table t({"a long header", "x"}, {false, true});
+  t.add({"params", "8"});
+  t.add({"bytes", "16 GB"});
+  EXPECT_EQ(t.render_body(2), "  params      8\n  bytes   16 GB\n");
+}
+
 }  // namespace
 }  // namespace flopscope

@@ -25,9 +25,15 @@ void Table::add(std::vector<std::string> row) {
 
 void Table::add_rule() { rows_.emplace_back(); }
 
-std::string Table::render(int indent) const {
+std::string Table::render(int indent) const { return render_lines(indent, true); }
+
+std::string Table::render_body(int indent) const { return render_lines(indent, false); }
+
+std::string Table::render_lines(int indent, bool with_header) const {
   std::vector<size_t> width(header_.size(), 0);
-  for (size_t c = 0; c < header_.size(); ++c) width[c] = display_width(header_[c]);
+  if (with_header) {
+    for (size_t c = 0; c < header_.size(); ++c) width[c] = display_width(header_[c]);
+  }
   for (const auto& r : rows_) {
     for (size_t c = 0; c < r.size(); ++c) width[c] = std::max(width[c], display_width(r[c]));
   }
@@ -43,12 +49,12 @@ std::string Table::render(int indent) const {
     while (!l.empty() && l.back() == ' ') l.pop_back();
     out += l + "\n";
   };
-  line(header_);
+  if (with_header) line(header_);
   size_t total = 0;
   for (size_t w : width) total += w;
   total += 2 * (width.empty() ? 0 : width.size() - 1);
   std::string rule = std::string(static_cast<size_t>(indent), ' ') + std::string(total, '-') + "\n";
-  out += rule;
+  if (with_header) out += rule;
   for (const auto& r : rows_) {
     if (r.empty()) out += rule;
     else line(r);

@@ -21,9 +21,13 @@ class Table {
   void add_rule();
   /// Renders with two spaces between columns; `indent` spaces before each line.
   std::string render(int indent = 0) const;
+  /// The rows alone, aligned among themselves: no header, no rule under it (a block of
+  /// "name  value  note" lines).
+  std::string render_body(int indent = 0) const;
   size_t rows() const { return rows_.size(); }
 
  private:
+  std::string render_lines(int indent, bool with_header) const;
   std::vector<std::string> header_;
   std::vector<bool> right_;
   std::vector<std::vector<std::string>> rows_;  // an empty row is a rule

@@ -1,0 +1,63 @@
+// The JSON form of every command (api.h): name, summary, and options -> document.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <exception>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "flopscope/api/api.h"
+#include "flopscope/api/count.h"
+#include "flopscope/util/spellcheck.h"
+
+namespace flopscope::api {
+
+namespace {
+
+// Reads the options, runs the command for its JSON document.
+template <typename Options>
+Result<Json> run_json(const Json& j, Result<Options> (*read)(const Json&),
+                      Result<Output> (*run)(const Options&, const Render&)) {
+  auto options = read(j);
+  if (!options) return options.error();
+  auto out = run(*options, Render{});
+  if (!out) return out.error();
+  return std::move(out->json);
+}
+
+// One line per command, sorted by name (endpoints() promises the order; a test checks it).
+const Endpoint kEndpoints[] = {
+    {"count", "Count parameters and FLOPs (forward, training step, prefill, decode)",
+     [](const Json& j) { return run_json(j, count_options, count); }},
+};
+
+}  // namespace
+
+std::string style(const Render& r, std::string_view text, const char* code) {
+  if (!r.color) return std::string(text);
+  return fmt::format("\x1b[{}m{}\x1b[0m", code, text);
+}
+
+std::span<const Endpoint> endpoints() { return kEndpoints; }
+
+Result<Json> call(std::string_view name, const Json& options) {
+  for (const Endpoint& e : kEndpoints) {
+    if (e.name != name) continue;
+    // The boundary of the library for front ends that cannot take an exception (a server's
+    // worker, the Python interpreter): every expected failure is a Result, anything else is
+    // one line here.
+    try {
+      return e.call(options);
+    } catch (const std::bad_alloc&) {
+      return failure(fmt::format("{}: out of memory: the input asks for more than this machine has", name));
+    } catch (const std::exception& ex) {
+      return failure(fmt::format("{}: internal error: {}", name, ex.what()));
+    }
+  }
+  std::vector<std::string> names;
+  for (const Endpoint& e : kEndpoints) names.emplace_back(e.name);
+  return not_found(fmt::format("unknown command '{}'{}", name, did_you_mean(name, names)));
+}
+
+}  // namespace flopscope::api
