@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "flopscope/model/onnx_internal.h"
 #include "flopscope/model/onnx_loader.h"
 
 namespace flopscope {
@@ -236,6 +237,65 @@ TEST(OnnxWeights, ShapeVectorsAndScalarsAreNotParameters) {
   ASSERT_TRUE(g) << g.error().message;
   EXPECT_EQ(g->parameter_count(), 3);
   EXPECT_EQ(g->tensors[static_cast<size_t>(g->find("y"))].dims, (std::vector<int64_t>{4, 3}));
+}
+
+// A model with 10 weights of 16 KiB (initializers and a Constant) between small fields.
+ModelBuilder weighty_model() {
+  ModelBuilder b;
+  b.input("x", {"1", "64"}).output("y");
+  std::string prev = "x";
+  for (int i = 0; i < 10; ++i) {
+    const std::string w = "w" + std::to_string(i), out = i == 9 ? "y" : "h" + std::to_string(i);
+    b.init(w, {64, 64});
+    b.model().mutable_graph()->mutable_initializer(i)->set_raw_data(std::string(64 * 64 * 4, '\x01'));
+    b.node("MatMul", {prev, w}, {out});
+    prev = out;
+  }
+  return b;
+}
+
+TEST(OnnxWeights, StrippedModelIsTheModelWithoutItsDataFields) {
+  ModelBuilder b = weighty_model();
+  auto stripped = strip_onnx_weights(b.bytes(), "t.onnx");
+  ASSERT_TRUE(stripped) << stripped.error().message;
+  onnx::ModelProto want = b.model();
+  for (auto& t : *want.mutable_graph()->mutable_initializer()) t.clear_raw_data();
+  onnx::ModelProto got;
+  ASSERT_TRUE(got.ParseFromString(*stripped));
+  EXPECT_EQ(got.SerializeAsString(), want.SerializeAsString());
+}
+
+// A message over 2 GiB is read by one CodedInputStream after another (onnx_wire.cc): the
+// same walk with 64-byte streams gives the same bytes, and the same errors.
+TEST(OnnxWeights, MessagesLargerThanOneStreamStripAlike) {
+  const std::string bytes = weighty_model().bytes();
+  auto whole = strip_onnx_weights(bytes, "t.onnx");
+  ASSERT_TRUE(whole) << whole.error().message;
+  for (size_t window : {64, 100, 4097, 5000}) {
+    auto windowed = onnx_detail::strip_weights(bytes, "t.onnx", window);
+    ASSERT_TRUE(windowed) << window << ": " << windowed.error().message;
+    EXPECT_EQ(*windowed, *whole) << window;
+  }
+  const std::string cut = bytes.substr(0, bytes.size() - 3);
+  auto a = strip_onnx_weights(cut, "t.onnx");
+  auto c = onnx_detail::strip_weights(cut, "t.onnx", 64);
+  ASSERT_FALSE(a);
+  ASSERT_FALSE(c);
+  EXPECT_EQ(a.error().message, c.error().message);
+}
+
+TEST(OnnxCorrupt, GroupWireTypeIsAnError) {
+  // Field 1 with wire type 3 (start group): not in onnx.proto.
+  auto g = parse_onnx(std::string("\x0b", 1), "t.onnx");
+  ASSERT_FALSE(g);
+  EXPECT_EQ(g.error().message, "t.onnx: model: expected a protobuf message, got unsupported wire type 3 at byte 1");
+}
+
+TEST(OnnxCorrupt, NestedLengthBeyondItsMessage) {
+  // graph (7) of 3 bytes holding node (1) that claims 5 bytes: offsets count within the graph.
+  auto g = parse_onnx(std::string("\x3a\x03\x0a\x05\x00", 5), "t.onnx");
+  ASSERT_FALSE(g);
+  EXPECT_EQ(g.error().message, "t.onnx: graph: expected a protobuf message, got length 5 exceeds the 1 bytes left at byte 2");
 }
 
 // tests/data/corrupt: one file per defect, each with its message.

@@ -1,20 +1,25 @@
 // Reading an ONNX model (onnx.proto, IR versions 3..10) into a Graph without its weights.
 //
-// The file is memory-mapped and walked at the protobuf wire level first: every initializer's
-// data field (raw_data, float_data, ...) longer than kOnnxKeptDataBytes is skipped by its
-// length, so the pages holding weights are never touched and memory stays proportional to
-// the graph. Small integer tensors (shape vectors for Reshape) keep their data for shape
-// inference. External data files are never opened: shapes come from initializer dims.
+// The file is memory-mapped and walked at the protobuf wire level first, with libprotobuf's
+// CodedInputStream: every initializer's data field (raw_data, float_data, ...) longer than
+// kOnnxKeptDataBytes is skipped by its length, so the pages holding weights are never
+// touched and memory stays proportional to the graph. Small integer tensors (shape vectors
+// for Reshape) keep their data for shape inference. External data files are never opened:
+// shapes come from initializer dims. What is left is parsed into onnx::ModelProto.
 //
 // Shapes: the graph's value_info where present; ONNX's own shape inference (libonnx, opsets
 // up to 17 in Debian's 1.12) fills the rest; a small propagation of our own covers nodes
 // ONNX leaves unshaped (newer opsets, custom domains): elementwise, broadcast, MatMul.
 // Symbolic dimensions of the graph inputs are bound with --dim NAME=VALUE.
 //
-// Limits (hostile files): each dim <= 2^40, each tensor <= 2^50 elements, rank <= 32,
-// at most 10,000,000 nodes. Every length is checked against the bytes remaining.
+// Limits (hostile files, docs/limits.md): at most 64 MiB of graph structure once weights
+// are dropped (files over protobuf's 2 GiB load when the excess is inline weights),
+// messages nested at most 100 deep, each dim <= 2^40, each tensor <= 2^50 elements,
+// rank <= 32, at most 1,000,000 nodes. Every length is checked against the bytes left in
+// its message.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -36,6 +41,9 @@ inline constexpr size_t kOnnxMaxNodes = 1'000'000;
 /// Bytes of graph structure once weights are dropped (docs/limits.md): nodes, attributes
 /// and subgraphs. Bounds parse time and memory (130 MB of nested If subgraphs took 3.4 GB).
 inline constexpr size_t kOnnxMaxGraphBytes = size_t{64} << 20;
+
+/// Nesting of messages (If/Loop subgraphs nest three a level): libprotobuf's recursion limit.
+inline constexpr int kOnnxMaxMessageDepth = 100;
 
 /// A symbolic dimension bound by the user: --dim batch=8.
 struct DimBinding {

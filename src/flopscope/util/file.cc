@@ -6,8 +6,11 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <utility>
 
 namespace flopscope {
 
@@ -26,15 +29,53 @@ const char* file_kind(mode_t mode) {
 
 }  // namespace
 
+Error open_error(const std::string& path, int errno_value) {
+  if (errno_value == ENOENT || errno_value == ENOTDIR) return not_found(path + ": cannot open: no such file");
+  return bad_input(path + ": cannot open: " + std::strerror(errno_value));
+}
+
+Result<MappedFile> MappedFile::open(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return open_error(path, errno);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return bad_input(path + ": expected a regular file, got " + file_kind(st.st_mode));
+  }
+  auto size = static_cast<size_t>(st.st_size);
+  if (size == 0) {
+    ::close(fd);
+    return MappedFile(nullptr, 0);
+  }
+  void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  int err = errno;
+  ::close(fd);
+  if (map == MAP_FAILED) return failure(path + ": cannot map: " + std::strerror(err));
+  return MappedFile(map, size);
+}
+
+MappedFile::MappedFile(MappedFile&& other) noexcept
+    : data_(std::exchange(other.data_, nullptr)), size_(std::exchange(other.size_, 0)) {}
+
+MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
+  if (this != &other) {
+    if (data_) ::munmap(data_, size_);
+    data_ = std::exchange(other.data_, nullptr);
+    size_ = std::exchange(other.size_, 0);
+  }
+  return *this;
+}
+
+MappedFile::~MappedFile() {
+  if (data_) ::munmap(data_, size_);
+}
+
 Result<std::string> read_file(const std::string& path, size_t max_bytes) {
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
-    if (errno == ENOENT || errno == ENOTDIR) return not_found(path + ": cannot open: no such file");
-    return bad_input(path + ": cannot open: " + std::strerror(errno));  // ELOOP: a symlink loop, EACCES, ...
-  }
+  if (::stat(path.c_str(), &st) != 0) return open_error(path, errno);  // ELOOP: a symlink loop, EACCES, ...
   if (S_ISDIR(st.st_mode)) return bad_input(path + ": expected a file, got a directory");
   std::ifstream in(path, std::ios::binary);
-  if (!in) return not_found(path + ": cannot open: " + std::strerror(errno));
+  if (!in) return open_error(path, errno);
   std::string out;
   char buf[1 << 16];
   while (in.read(buf, sizeof buf) || in.gcount() > 0) {
