@@ -1,12 +1,8 @@
 #include "flopscope/model/gguf_reader.h"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
+#include "flopscope/util/file.h"
 
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
 #include <unordered_set>
 
@@ -344,25 +340,11 @@ Result<GgufFile> parse_gguf(std::string_view bytes, uint64_t file_size, const st
 }
 
 Result<GgufFile> read_gguf(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return not_found(path + ": cannot open: " + std::strerror(errno));
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return bad_input(path + ": expected a regular file");
-  }
-  auto size = static_cast<size_t>(st.st_size);
-  if (size == 0) {
-    ::close(fd);
-    return bad_input(path + ": header: expected the magic \"GGUF\", got an empty file");
-  }
   // Mapped, not read: only the header's pages are touched.
-  void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
-  ::close(fd);
-  if (map == MAP_FAILED) return failure(path + ": cannot map: " + std::strerror(errno));
-  auto r = parse_gguf(std::string_view(static_cast<const char*>(map), size), size, path);
-  ::munmap(map, size);
-  return r;
+  auto file = MappedFile::open(path);
+  if (!file) return file.error();
+  if (file->bytes().empty()) return bad_input(path + ": header: expected the magic \"GGUF\", got an empty file");
+  return parse_gguf(file->bytes(), file->bytes().size(), path);
 }
 
 }  // namespace flopscope

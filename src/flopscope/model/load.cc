@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <filesystem>
 #include <toml++/toml.h>
 
@@ -98,7 +99,7 @@ Result<TransformerSpec> load_model(std::string_view what) {
   // A path that is there but cannot be followed (a symlink loop, a dangling link, no
   // permission) is that, not an unknown catalog name.
   if (!present && ec && ec != std::errc::no_such_file_or_directory) {
-    return bad_input(path.string() + ": cannot open: " + ec.message());
+    return open_error(path.string(), ec.value());
   }
   if (!present && fs::is_symlink(fs::symlink_status(path, ec))) {
     return not_found(path.string() + ": cannot open: a symbolic link to a missing file");
@@ -124,7 +125,7 @@ Result<TransformerSpec> load_model(std::string_view what) {
   }
   bool looks_like_path = what.find('/') != std::string_view::npos && what.find(".json") != std::string_view::npos;
   if (looks_like_path || path.extension() == ".json" || path.extension() == ".gguf") {
-    return not_found(std::string(what) + ": cannot open: no such file");
+    return open_error(std::string(what), ENOENT);
   }
   std::vector<std::string> names;
   for (const auto& f : model_catalog()) names.push_back(f.name);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -137,11 +138,10 @@ namespace {
 Result<std::vector<SafetensorsTensor>> read_one(const std::string& path, const std::string& file_label) {
   std::error_code ec;
   auto status = std::filesystem::status(path, ec);
-  if (ec && ec != std::errc::no_such_file_or_directory) return bad_input(path + ": cannot open: " + ec.message());
-  if (!std::filesystem::exists(status)) return not_found(path + ": cannot open: no such file");
+  if (ec) return open_error(path, ec.value());
   if (!std::filesystem::is_regular_file(status)) return bad_input(path + ": expected a regular file, got a directory or device");
   std::ifstream in(path, std::ios::binary);
-  if (!in) return not_found(path + ": cannot open: no such file");
+  if (!in) return open_error(path, errno);
   in.seekg(0, std::ios::end);
   const auto end = in.tellg();
   if (end < 0) return bad_input(path + ": cannot read: the file has no size");
