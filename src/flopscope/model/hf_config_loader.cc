@@ -86,6 +86,17 @@ void set_layers(TransformerSpec& s, int64_t window = 0) {
   s.layers.assign(static_cast<size_t>(std::max<int64_t>(s.num_layers, 0)), LayerSpec{false, window});
 }
 
+// A llama-like decoder with its dense MLP width: what most families start from.
+void read_decoder(JsonReader& r, TransformerSpec& s) {
+  read_llama_like(r, s);
+  s.intermediate_size = r.positive("intermediate_size");
+}
+
+// attention_bias (default false) puts a bias on q, k, v and o alike.
+void read_attention_bias(JsonReader& r, TransformerSpec& s) {
+  s.qkv_bias = s.out_bias = r.optional_bool("attention_bias", false);
+}
+
 // transformers' newer configs list each layer's attention ("sliding_attention" or
 // "full_attention"); they take precedence over a family's default pattern.
 void apply_layer_types(JsonReader& r, TransformerSpec& s, int64_t window) {
@@ -105,26 +116,23 @@ void apply_layer_types(JsonReader& r, TransformerSpec& s, int64_t window) {
 }
 
 void read_llama(JsonReader& r, TransformerSpec& s) {
-  read_llama_like(r, s);
-  s.intermediate_size = r.positive("intermediate_size");
-  s.qkv_bias = s.out_bias = r.optional_bool("attention_bias", false);
+  read_decoder(r, s);
+  read_attention_bias(r, s);
   s.mlp_bias = r.optional_bool("mlp_bias", false);
   set_layers(s);
 }
 
+// Mistral and Phi-3: a llama decoder whose every layer caches sliding_window tokens (0: all).
 void read_mistral(JsonReader& r, TransformerSpec& s) {
-  read_llama_like(r, s);
-  s.intermediate_size = r.positive("intermediate_size");
+  read_decoder(r, s);
   set_layers(s, r.optional_int("sliding_window", 0));
 }
 
 void read_mixtral(JsonReader& r, TransformerSpec& s) {
-  read_llama_like(r, s);
-  s.intermediate_size = r.positive("intermediate_size");
+  read_mistral(r, s);
   s.moe.num_experts = r.positive("num_local_experts");
   s.moe.experts_per_token = r.positive("num_experts_per_tok");
   s.moe.expert_intermediate_size = s.intermediate_size;
-  set_layers(s, r.optional_int("sliding_window", 0));
   for (auto& l : s.layers) l.moe = true;
 }
 
@@ -141,19 +149,27 @@ void apply_qwen_window(JsonReader& r, TransformerSpec& s, int64_t window) {
   for (int64_t i = from; i < s.num_layers; ++i) s.layers[static_cast<size_t>(i)].sliding_window = window;
 }
 
+// The attention of Qwen2 (q/k/v with bias, o_proj without) and of Qwen3 (attention_bias,
+// per-head RMSNorm on q and k), shared by their dense and MoE models.
+void read_qwen2_attention(JsonReader& r, TransformerSpec& s) {
+  read_decoder(r, s);
+  s.qkv_bias = true;
+}
+
+void read_qwen3_attention(JsonReader& r, TransformerSpec& s) {
+  read_decoder(r, s);
+  read_attention_bias(r, s);
+  s.q_norm_size = s.k_norm_size = s.head_dim;
+}
+
 void read_qwen2(JsonReader& r, TransformerSpec& s) {
-  read_llama_like(r, s);
-  s.intermediate_size = r.positive("intermediate_size");
-  s.qkv_bias = true;  // Qwen2Attention: q/k/v with bias, o_proj without
+  read_qwen2_attention(r, s);
   set_layers(s);
   apply_qwen_window(r, s, qwen_window(r));
 }
 
 void read_qwen3(JsonReader& r, TransformerSpec& s) {
-  read_llama_like(r, s);
-  s.intermediate_size = r.positive("intermediate_size");
-  s.qkv_bias = s.out_bias = r.optional_bool("attention_bias", false);
-  s.q_norm_size = s.k_norm_size = s.head_dim;  // per-head RMSNorm on q and k
+  read_qwen3_attention(r, s);
   set_layers(s);
   apply_qwen_window(r, s, qwen_window(r));
 }
@@ -174,39 +190,36 @@ void apply_qwen_moe_layers(JsonReader& r, TransformerSpec& s) {
   }
 }
 
-void read_qwen2_moe(JsonReader& r, TransformerSpec& s) {
-  read_llama_like(r, s);
-  s.intermediate_size = r.positive("intermediate_size");
-  s.qkv_bias = true;
+// The experts of a Qwen MoE model (Qwen2-MoE adds a gated shared expert) and its layers,
+// after its attention is read.
+void read_qwen_moe(JsonReader& r, TransformerSpec& s, bool shared_expert) {
   s.moe.num_experts = r.positive("num_experts");
   s.moe.experts_per_token = r.positive("num_experts_per_tok");
   s.moe.expert_intermediate_size = r.positive("moe_intermediate_size");
-  s.moe.shared_intermediate_size = r.optional_int("shared_expert_intermediate_size", 0);
-  s.moe.shared_expert_gate = s.moe.shared_intermediate_size > 0;
+  if (shared_expert) {
+    s.moe.shared_intermediate_size = r.optional_int("shared_expert_intermediate_size", 0);
+    s.moe.shared_expert_gate = s.moe.shared_intermediate_size > 0;
+  }
   set_layers(s);
   apply_qwen_moe_layers(r, s);
   apply_qwen_window(r, s, qwen_window(r));
+}
+
+void read_qwen2_moe(JsonReader& r, TransformerSpec& s) {
+  read_qwen2_attention(r, s);
+  read_qwen_moe(r, s, /*shared_expert=*/true);
 }
 
 void read_qwen3_moe(JsonReader& r, TransformerSpec& s) {
-  read_llama_like(r, s);
-  s.intermediate_size = r.positive("intermediate_size");
-  s.qkv_bias = s.out_bias = r.optional_bool("attention_bias", false);
-  s.q_norm_size = s.k_norm_size = s.head_dim;
-  s.moe.num_experts = r.positive("num_experts");
-  s.moe.experts_per_token = r.positive("num_experts_per_tok");
-  s.moe.expert_intermediate_size = r.positive("moe_intermediate_size");
-  set_layers(s);
-  apply_qwen_moe_layers(r, s);
-  apply_qwen_window(r, s, qwen_window(r));
+  read_qwen3_attention(r, s);
+  read_qwen_moe(r, s, /*shared_expert=*/false);
 }
 
 void read_gemma(JsonReader& r, TransformerSpec& s) {
-  read_llama_like(r, s);
-  s.intermediate_size = r.positive("intermediate_size");
+  read_decoder(r, s);
   s.activation = r.optional_string("hidden_activation", r.optional_string("hidden_act", "gelu_pytorch_tanh"));
   s.tie_word_embeddings = r.optional_bool("tie_word_embeddings", true);
-  s.qkv_bias = s.out_bias = r.optional_bool("attention_bias", false);
+  read_attention_bias(r, s);
   set_layers(s);
 }
 
@@ -219,16 +232,9 @@ void read_gemma2(JsonReader& r, TransformerSpec& s) {
   apply_layer_types(r, s, window);
 }
 
-void read_phi3(JsonReader& r, TransformerSpec& s) {
-  read_llama_like(r, s);
-  s.intermediate_size = r.positive("intermediate_size");
-  set_layers(s, r.optional_int("sliding_window", 0));
-}
-
 void read_olmo2(JsonReader& r, TransformerSpec& s) {
-  read_llama_like(r, s);
-  s.intermediate_size = r.positive("intermediate_size");
-  s.qkv_bias = s.out_bias = r.optional_bool("attention_bias", false);
+  read_decoder(r, s);
+  read_attention_bias(r, s);
   // Olmo2: norms after attention and after the MLP (2 per layer), and RMSNorms over the
   // whole projected q (heads*head_dim) and k (kv_heads*head_dim).
   s.q_norm_size = s.num_heads * s.head_dim;
@@ -238,7 +244,13 @@ void read_olmo2(JsonReader& r, TransformerSpec& s) {
 
 // GPT-2 / GPT-NeoX / BERT blocks: multi-head attention (one KV head per query head),
 // plain GELU MLP, LayerNorm with bias.
-void set_gpt_style(TransformerSpec& s) {
+// Sizes under the family's key names (GPT-2: n_embd, n_layer, n_head).
+void read_gpt_style(JsonReader& r, TransformerSpec& s, const char* hidden = "hidden_size",
+                    const char* layers = "num_hidden_layers", const char* heads = "num_attention_heads") {
+  s.vocab_size = r.positive("vocab_size");
+  s.hidden_size = r.positive(hidden);
+  s.num_layers = r.positive(layers);
+  s.num_heads = r.positive(heads);
   s.num_kv_heads = s.num_heads;
   s.head_dim = s.num_heads ? s.hidden_size / s.num_heads : 0;
   s.mlp = MlpKind::kPlain;
@@ -246,11 +258,7 @@ void set_gpt_style(TransformerSpec& s) {
 }
 
 void read_gpt2(JsonReader& r, TransformerSpec& s) {
-  s.vocab_size = r.positive("vocab_size");
-  s.hidden_size = r.positive("n_embd");
-  s.num_layers = r.positive("n_layer");
-  s.num_heads = r.positive("n_head");
-  set_gpt_style(s);
+  read_gpt_style(r, s, "n_embd", "n_layer", "n_head");
   s.max_position_embeddings = r.positive("n_positions");
   s.intermediate_size = r.has("n_inner") ? r.positive("n_inner") : 4 * s.hidden_size;
   s.activation = r.optional_string("activation_function", "gelu_new");
@@ -261,11 +269,7 @@ void read_gpt2(JsonReader& r, TransformerSpec& s) {
 }
 
 void read_gpt_neox(JsonReader& r, TransformerSpec& s) {
-  s.vocab_size = r.positive("vocab_size");
-  s.hidden_size = r.positive("hidden_size");
-  s.num_layers = r.positive("num_hidden_layers");
-  s.num_heads = r.positive("num_attention_heads");
-  set_gpt_style(s);
+  read_gpt_style(r, s);
   s.intermediate_size = r.positive("intermediate_size");
   s.max_position_embeddings = r.optional_int("max_position_embeddings", 0);
   s.activation = r.optional_string("hidden_act", "gelu");
@@ -276,8 +280,7 @@ void read_gpt_neox(JsonReader& r, TransformerSpec& s) {
 }
 
 void read_deepseek(JsonReader& r, TransformerSpec& s) {
-  read_llama_like(r, s);
-  s.intermediate_size = r.positive("intermediate_size");
+  read_decoder(r, s);
   s.attention = AttentionKind::kMla;
   s.mla.q_lora_rank = r.optional_int("q_lora_rank", 0);  // null in V2-Lite: direct q_proj
   s.mla.kv_lora_rank = r.positive("kv_lora_rank");
@@ -286,7 +289,7 @@ void read_deepseek(JsonReader& r, TransformerSpec& s) {
   s.mla.v_head_dim = r.positive("v_head_dim");
   s.head_dim = s.mla.qk_head_dim();
   s.num_kv_heads = s.num_heads;  // after up-projection every head has its own K and V
-  s.qkv_bias = s.out_bias = r.optional_bool("attention_bias", false);
+  read_attention_bias(r, s);
   s.moe.num_experts = r.optional_int("n_routed_experts", 0);
   s.moe.experts_per_token = r.optional_int("num_experts_per_tok", 0);
   s.moe.expert_intermediate_size = r.optional_int("moe_intermediate_size", 0);
@@ -304,11 +307,7 @@ void read_deepseek(JsonReader& r, TransformerSpec& s) {
 
 void read_bert(JsonReader& r, TransformerSpec& s) {
   s.causal = false;
-  s.vocab_size = r.positive("vocab_size");
-  s.hidden_size = r.positive("hidden_size");
-  s.num_layers = r.positive("num_hidden_layers");
-  s.num_heads = r.positive("num_attention_heads");
-  set_gpt_style(s);
+  read_gpt_style(r, s);
   s.intermediate_size = r.positive("intermediate_size");
   s.max_position_embeddings = r.positive("max_position_embeddings");
   s.type_vocab_size = r.optional_int("type_vocab_size", 2);
@@ -366,7 +365,7 @@ const std::map<std::string, Reader>& readers() {
       {"qwen3_moe", read_qwen3_moe},
       {"gemma", read_gemma},
       {"gemma2", read_gemma2},
-      {"phi3", read_phi3},
+      {"phi3", read_mistral},
       {"gpt2", read_gpt2},
       {"gpt_neox", read_gpt_neox},
       {"deepseek_v2", read_deepseek},
