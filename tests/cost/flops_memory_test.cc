@@ -264,5 +264,25 @@ TEST(WorkloadLimits, ContextBeyondTheLimitNamesContextNotSeq) {
   EXPECT_TRUE(validate(w).ok());
 }
 
+// The options a workload decides reach the memory model (predict and the parallel
+// profile both take them from here); the others keep what the caller set.
+TEST(MemoryOptions, ApplyWorkloadSetsWhatTheWorkloadDecides) {
+  Workload w;
+  w.recompute = Recompute::kFull;
+  w.mixed_precision = false;
+  w.flash_attention = false;
+  w.modules = Modules::kTransformers;
+  MemoryOptions mo;
+  mo.tensor_parallel = 4;
+  mo.kv_dtype = DType::kFP8;
+  apply_workload(w, mo);
+  EXPECT_EQ(mo.recompute, Recompute::kFull);
+  EXPECT_FALSE(mo.mixed_precision);
+  EXPECT_FALSE(mo.flash_attention);
+  EXPECT_EQ(mo.modules, Modules::kTransformers);
+  EXPECT_EQ(mo.tensor_parallel, 4);
+  EXPECT_EQ(mo.kv_dtype, DType::kFP8);
+}
+
 }  // namespace
 }  // namespace flopscope

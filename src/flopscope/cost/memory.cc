@@ -99,6 +99,13 @@ double activation_bytes_per_layer(const TransformerSpec& s, int64_t batch, int64
   return replicated / (o.sequence_parallel ? t : 1.0) + split / t;
 }
 
+void apply_workload(const Workload& w, MemoryOptions& mo) {
+  mo.recompute = w.recompute;
+  mo.mixed_precision = w.mixed_precision;
+  mo.flash_attention = w.flash_attention;
+  mo.modules = w.modules;
+}
+
 MemoryReport training_memory(const TransformerSpec& s, int64_t batch, int64_t seq, const MemoryOptions& o) {
   MemoryReport r;
   const double params = static_cast<double>(count_params(s).total);

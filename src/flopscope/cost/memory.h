@@ -59,6 +59,10 @@ struct MemoryOptions {
   Modules modules = Modules::kFused;
 };
 
+/// Sets the options a workload decides (recomputation, mixed precision, flash attention,
+/// the module set) on `mo`, keeping the rest (dtypes, tensor split, overhead) as they are.
+void apply_workload(const Workload& w, MemoryOptions& mo);
+
 struct MemoryReport {
   double bytes_weights = 0;
   double bytes_gradients = 0;

@@ -103,10 +103,7 @@ Result<StageProfile> profile_stage(const TransformerSpec& spec, const Workload& 
   MemoryOptions mo = memory_options;
   mo.tensor_parallel = par.tp;
   mo.sequence_parallel = par.sequence_parallel;
-  mo.recompute = w.recompute;
-  mo.flash_attention = w.flash_attention;
-  mo.modules = w.modules;
-  mo.mixed_precision = w.mixed_precision;
+  apply_workload(w, mo);
   const int64_t seq = w.seq / par.cp;
   double per_layer = 0, working = 0;
   for (const auto& l : spec.layers) {
@@ -314,8 +311,7 @@ Result<ParallelPrediction> predict_parallel_train(const TransformerSpec& spec, c
   if (auto st = validate(w); !st) return st.error();
   if (auto st = check_parallel_layout(spec, w); !st) return st.error();
   if (!hw.supports(w.dtype)) {
-    return bad_input("hardware '" + hw.id + "' has no " + std::string(dtype_name(w.dtype)) +
-                     " support (see flopscope hardware " + hw.id + ")");
+    return bad_input(missing_peak_message(hw, w.dtype));
   }
   OpList ops = lower_transformer(spec, w);
   for (const Op& op : ops) {

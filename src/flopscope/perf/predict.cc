@@ -27,8 +27,7 @@ Result<Prediction> predict(const TransformerSpec& spec, const Workload& w, const
     return bad_input("inference across devices takes --tp and --pp only (replicas are separate predictions)");
   }
   if (!hw.supports(w.dtype)) {
-    return bad_input("hardware '" + hw.id + "' has no " + std::string(dtype_name(w.dtype)) +
-                     " support (see flopscope hardware " + hw.id + ")");
+    return bad_input(missing_peak_message(hw, w.dtype));
   }
   Prediction p;
   p.workload = w;
@@ -65,12 +64,9 @@ Result<Prediction> predict(const TransformerSpec& spec, const Workload& w, const
     p.hfu = p.flops.hardware_flops / (p.seconds_stage * peak);
   }
   MemoryOptions mo;
-  mo.recompute = w.recompute;
-  mo.mixed_precision = w.mixed_precision;
-  mo.flash_attention = w.flash_attention;
+  apply_workload(w, mo);
   mo.weight_dtype = w.weight_dtype;
   mo.kv_dtype = w.kv_dtype;
-  mo.modules = w.modules;
   mo.tensor_parallel = std::max<int64_t>(1, par.tp);
   if (w.phase == Phase::kTrainStep) {
     mo.dropout = spec.trains_with_dropout();
