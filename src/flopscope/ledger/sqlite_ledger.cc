@@ -81,6 +81,18 @@ struct Stmt {
   }
 };
 
+// Binds one value to parameter i (from 1): text, an integer, a real, or NULL for an
+// absent optional. The text stays the caller's until the statement steps.
+void bind_text(sqlite3_stmt* s, int i, const std::string& v) {
+  sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+}
+void bind(sqlite3_stmt* s, int i, const std::string& v) { bind_text(s, i, v); }
+void bind(sqlite3_stmt* s, int i, int64_t v) { sqlite3_bind_int64(s, i, v); }
+void bind(sqlite3_stmt* s, int i, double v) { sqlite3_bind_double(s, i, v); }
+void bind(sqlite3_stmt* s, int i, const std::optional<double>& v) {
+  if (v) sqlite3_bind_double(s, i, *v); else sqlite3_bind_null(s, i);
+}
+
 }  // namespace
 
 struct SqliteLedger::Impl {
@@ -129,6 +141,15 @@ struct SqliteLedger::Impl {
     if (sqlite3_step(st.s) != SQLITE_ROW) return bad_input(path + ": not a ledger database: " + sqlite3_errmsg(db));
     return sqlite3_column_int(st.s, 0);
   }
+  // Inserts one row with `sql` (prepared once into `st`), its parameters bound in order to
+  // `values`; true when a row was added (OR IGNORE skipped none).
+  template <typename... V>
+  Result<bool> insert(Stmt& st, const char* sql, const V&... values) {
+    if (auto p = prepare(st, sql); !p) return p.error();
+    int i = 0;
+    (bind(st.s, ++i, values), ...);
+    return step_insert(st);
+  }
   // Runs a statement that inserts one row; true when a row was added (OR IGNORE skipped none).
   Result<bool> step_insert(Stmt& st) {
     int rc = sqlite3_step(st.s);
@@ -140,15 +161,15 @@ struct SqliteLedger::Impl {
 };
 
 namespace {
-void bind_text(sqlite3_stmt* s, int i, const std::string& v) {
-  sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
-}
-void bind_opt(sqlite3_stmt* s, int i, const std::optional<double>& v) {
-  if (v) sqlite3_bind_double(s, i, *v); else sqlite3_bind_null(s, i);
-}
 std::string column_text(sqlite3_stmt* s, int i) {
   const unsigned char* t = sqlite3_column_text(s, i);
   return t ? std::string(reinterpret_cast<const char*>(t), static_cast<size_t>(sqlite3_column_bytes(s, i))) : std::string();
+}
+// A row of spend grouped by two keys (day and job, or tag key and value): the keys, then
+// effective and billed US dollars.
+template <typename T>
+T spend_row(sqlite3_stmt* s) {
+  return T{column_text(s, 0), column_text(s, 1), sqlite3_column_double(s, 2), sqlite3_column_double(s, 3)};
 }
 std::optional<double> column_opt(sqlite3_stmt* s, int i) {
   if (sqlite3_column_type(s, i) == SQLITE_NULL) return std::nullopt;
@@ -275,85 +296,34 @@ Result<bool> SqliteLedger::begin_import(const ImportHeader& header) {
 }
 
 Result<bool> SqliteLedger::add_cost(const CostRecord& r) {
-  Impl& m = *impl_;
-  if (auto st = m.prepare(m.insert_cost,
-                          "INSERT OR IGNORE INTO costs(import_id, row_key, unix_seconds_start, unix_seconds_end, "
-                          "usd_billed, usd_effective, resource_id, service_name, sku_id, tags, job) "
-                          "VALUES(?,?,?,?,?,?,?,?,?,?,?)");
-      !st) {
-    return st.error();
-  }
-  sqlite3_stmt* s = m.insert_cost.s;
-  sqlite3_bind_int64(s, 1, m.import_id);
-  sqlite3_bind_int64(s, 2, r.row_key);
-  sqlite3_bind_double(s, 3, r.unix_seconds_start);
-  sqlite3_bind_double(s, 4, r.unix_seconds_end);
-  sqlite3_bind_double(s, 5, r.usd_billed);
-  sqlite3_bind_double(s, 6, r.usd_effective);
-  bind_text(s, 7, r.resource_id);
-  bind_text(s, 8, r.service_name);
-  bind_text(s, 9, r.sku_id);
-  bind_text(s, 10, r.tags_json);
-  bind_text(s, 11, r.job);
-  return m.step_insert(m.insert_cost);
+  return impl_->insert(impl_->insert_cost,
+                       "INSERT OR IGNORE INTO costs(import_id, row_key, unix_seconds_start, unix_seconds_end, "
+                       "usd_billed, usd_effective, resource_id, service_name, sku_id, tags, job) "
+                       "VALUES(?,?,?,?,?,?,?,?,?,?,?)",
+                       impl_->import_id, r.row_key, r.unix_seconds_start, r.unix_seconds_end, r.usd_billed,
+                       r.usd_effective, r.resource_id, r.service_name, r.sku_id, r.tags_json, r.job);
 }
 
 Result<bool> SqliteLedger::add_gpu_sample(const GpuSample& g) {
-  Impl& m = *impl_;
-  if (auto st = m.prepare(m.insert_sample,
-                          "INSERT OR IGNORE INTO gpu_samples(import_id, host, gpu, unix_seconds, percent_utilization, "
-                          "watts_power, bytes_memory_used, job) VALUES(?,?,?,?,?,?,?,?)");
-      !st) {
-    return st.error();
-  }
-  sqlite3_stmt* s = m.insert_sample.s;
-  sqlite3_bind_int64(s, 1, m.import_id);
-  bind_text(s, 2, g.host);
-  bind_text(s, 3, g.gpu);
-  sqlite3_bind_double(s, 4, g.unix_seconds);
-  bind_opt(s, 5, g.percent_utilization);
-  bind_opt(s, 6, g.watts_power);
-  bind_opt(s, 7, g.bytes_memory_used);
-  bind_text(s, 8, g.job);
-  return m.step_insert(m.insert_sample);
+  return impl_->insert(impl_->insert_sample,
+                       "INSERT OR IGNORE INTO gpu_samples(import_id, host, gpu, unix_seconds, percent_utilization, "
+                       "watts_power, bytes_memory_used, job) VALUES(?,?,?,?,?,?,?,?)",
+                       impl_->import_id, g.host, g.gpu, g.unix_seconds, g.percent_utilization, g.watts_power,
+                       g.bytes_memory_used, g.job);
 }
 
 Result<bool> SqliteLedger::add_progress(const ProgressRecord& p) {
-  Impl& m = *impl_;
-  if (auto st = m.prepare(m.insert_progress,
-                          "INSERT OR IGNORE INTO progress(import_id, job, step, tokens, seconds, flops_model, "
-                          "unix_seconds) VALUES(?,?,?,?,?,?,?)");
-      !st) {
-    return st.error();
-  }
-  sqlite3_stmt* s = m.insert_progress.s;
-  sqlite3_bind_int64(s, 1, m.import_id);
-  bind_text(s, 2, p.job);
-  sqlite3_bind_int64(s, 3, p.step);
-  sqlite3_bind_double(s, 4, p.tokens);
-  sqlite3_bind_double(s, 5, p.seconds);
-  bind_opt(s, 6, p.flops_model);
-  bind_opt(s, 7, p.unix_seconds);
-  return m.step_insert(m.insert_progress);
+  return impl_->insert(impl_->insert_progress,
+                       "INSERT OR IGNORE INTO progress(import_id, job, step, tokens, seconds, flops_model, "
+                       "unix_seconds) VALUES(?,?,?,?,?,?,?)",
+                       impl_->import_id, p.job, p.step, p.tokens, p.seconds, p.flops_model, p.unix_seconds);
 }
 
 Status SqliteLedger::put_job(const JobMeta& j) {
-  Impl& m = *impl_;
-  if (auto st = m.prepare(m.upsert_job,
-                          "INSERT OR REPLACE INTO jobs(job, model, hardware, gpus, micro_batch, seq, dtype) "
-                          "VALUES(?,?,?,?,?,?,?)");
-      !st) {
-    return st.error();
-  }
-  sqlite3_stmt* s = m.upsert_job.s;
-  bind_text(s, 1, j.job);
-  bind_text(s, 2, j.model);
-  bind_text(s, 3, j.hardware);
-  sqlite3_bind_int64(s, 4, j.gpus);
-  sqlite3_bind_int64(s, 5, j.micro_batch);
-  sqlite3_bind_int64(s, 6, j.seq);
-  bind_text(s, 7, j.dtype);
-  auto r = m.step_insert(m.upsert_job);
+  auto r = impl_->insert(impl_->upsert_job,
+                         "INSERT OR REPLACE INTO jobs(job, model, hardware, gpus, micro_batch, seq, dtype) "
+                         "VALUES(?,?,?,?,?,?,?)",
+                         j.job, j.model, j.hardware, j.gpus, j.micro_batch, j.seq, j.dtype);
   if (!r) return r.error();
   return {};
 }
@@ -397,10 +367,7 @@ Result<std::vector<DailySpend>> SqliteLedger::daily_spend() {
   return impl_->rows<DailySpend>(
       "SELECT date(unix_seconds_start, 'unixepoch') AS day, job, sum(usd_effective), sum(usd_billed) "
       "FROM costs GROUP BY day, job ORDER BY day, job",
-      "query spend", [](sqlite3_stmt* s) {
-        return DailySpend{column_text(s, 0), column_text(s, 1), sqlite3_column_double(s, 2),
-                          sqlite3_column_double(s, 3)};
-      });
+      "query spend", spend_row<DailySpend>);
 }
 
 Result<std::vector<TagSpend>> SqliteLedger::tag_spend() {
@@ -408,10 +375,7 @@ Result<std::vector<TagSpend>> SqliteLedger::tag_spend() {
   return impl_->rows<TagSpend>(
       "SELECT t.key, CAST(t.value AS TEXT), sum(c.usd_effective), sum(c.usd_billed) "
       "FROM costs c, json_each(c.tags) t GROUP BY 1, 2 ORDER BY 1, 2",
-      "query tags", [](sqlite3_stmt* s) {
-        return TagSpend{column_text(s, 0), column_text(s, 1), sqlite3_column_double(s, 2),
-                        sqlite3_column_double(s, 3)};
-      });
+      "query tags", spend_row<TagSpend>);
 }
 
 Result<std::vector<GpuSample>> SqliteLedger::gpu_samples() {
