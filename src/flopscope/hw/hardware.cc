@@ -27,6 +27,16 @@
 
 namespace flopscope {
 
+std::string missing_peak_message(const std::string& id, DType t, bool any_peak_sourced) {
+  if (any_peak_sourced) return fmt::format("hardware '{}' has no {} support (see flopscope hardware {})", id, dtype_name(t), id);
+  return fmt::format("hardware '{}' has no sourced {} peak in the catalog (see flopscope hardware {})", id, dtype_name(t), id);
+}
+
+std::string missing_peak_message(const Hardware& hw, DType t) {
+  bool any = std::any_of(hw.flops_peak.begin(), hw.flops_peak.end(), [](double p) { return p > 0; });
+  return missing_peak_message(hw.id, t, any);
+}
+
 namespace {
 
 constexpr double kTera = 1e12;

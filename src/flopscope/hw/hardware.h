@@ -50,6 +50,13 @@ struct Hardware {
   bool supports(DType t) const { return peak(t) > 0; }
 };
 
+/// Why hardware `id` cannot compute in `t`: "hardware 'v100-sxm' has no fp8 support (see
+/// flopscope hardware v100-sxm)" when the catalog lists other peaks for it, or "hardware
+/// 'a10g' has no sourced bf16 peak in the catalog (see ...)" when it lists none at all (the
+/// chip computes in it, but no primary source gives the figure: not the same as no support).
+std::string missing_peak_message(const std::string& id, DType t, bool any_peak_sourced);
+std::string missing_peak_message(const Hardware& hw, DType t);
+
 /// Reads a `[[...sources]]` array of {what, url, date} tables at `field` of a TOML document
 /// read from `origin` (every catalog entry of data/ carries one).
 Status read_sources(const toml::node& n, std::string_view origin, const std::string& field,

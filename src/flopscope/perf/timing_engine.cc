@@ -198,8 +198,8 @@ Status TimingEngine::check(const Op& op) const {
                                  op.gemm.n, op.gemm.k, op.gemm.batch));
   }
   if (uses_matrix_units(op.kind) && peak_[static_cast<size_t>(op.dtype)] <= 0) {
-    return bad_input(fmt::format("hardware '{}' has no {} support (see flopscope hardware {})", hardware_id_,
-                                 dtype_name(op.dtype), hardware_id_));
+    bool any = std::any_of(peak_.begin(), peak_.end(), [](double p) { return p > 0; });
+    return bad_input(missing_peak_message(hardware_id_, op.dtype, any));
   }
   return {};
 }

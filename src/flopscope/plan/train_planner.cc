@@ -131,8 +131,7 @@ Result<PlanResult> plan_training(const TransformerSpec& spec, const PlanRequest&
   base.phase = Phase::kTrainStep;
   if (auto st = validate(base); !st) return st.error();
   if (!hw.supports(base.dtype)) {
-    return bad_input("hardware '" + hw.id + "' has no " + std::string(dtype_name(base.dtype)) +
-                     " support (see flopscope hardware " + hw.id + ")");
+    return bad_input(missing_peak_message(hw, base.dtype));
   }
   const int64_t gpn = std::max<int64_t>(1, system.gpus_per_node);
   base.parallel = Parallel{};
