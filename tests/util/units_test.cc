@@ -35,6 +35,14 @@ TEST(Units, SecondsPickReadableUnit) {
 
 TEST(Units, DollarsAndPercent) {
   EXPECT_EQ(format_usd(1234.5), "$1,234.50");
+  // One format throughout (issue 12): no "$1.07 M" beside "$996,794.49", no "$0.00".
+  EXPECT_EQ(format_usd(996794.49), "$996,794");
+  EXPECT_EQ(format_usd(1070123.4), "$1,070,123");
+  EXPECT_EQ(format_usd(0.0042), "$0.0042");
+  EXPECT_EQ(format_usd(0.42), "$0.42");
+  EXPECT_EQ(format_usd(0.999), "$1.00");
+  EXPECT_EQ(format_usd(0), "$0.00");
+  EXPECT_EQ(format_usd(-2.5), "-$2.50");
   EXPECT_EQ(format_percent(0.4567), "45.7%");
 }
 

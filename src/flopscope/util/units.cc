@@ -1,5 +1,6 @@
 #include "flopscope/util/units.h"
 
+#include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
 
@@ -67,15 +68,17 @@ std::string format_seconds(double s) {
 }
 
 std::string format_usd(double usd) {
-  double a = std::fabs(usd);
-  if (a >= 1e6) return "$" + format_si(usd, "", 3);
-  std::string whole = format_count(static_cast<int64_t>(std::llround(std::floor(a))));
-  int cents = static_cast<int>(std::llround((a - std::floor(a)) * 100));
-  if (cents == 100) {
-    whole = format_count(static_cast<int64_t>(std::floor(a)) + 1);
-    cents = 0;
+  if (!std::isfinite(usd)) return "n/a";
+  const double a = std::fabs(usd);
+  const char* sign = usd < 0 ? "-" : "";
+  if (a >= 1e5) return fmt::format("{}${}", sign, format_count(static_cast<int64_t>(std::llround(a))));
+  if (a > 0 && a < 0.995) {
+    // Two significant digits, at least two decimals: 0.42 -> 0.42, 0.0042 -> 0.0042.
+    int decimals = std::max(2, 1 - static_cast<int>(std::floor(std::log10(a))));
+    return fmt::format("{}${:.{}f}", sign, a, decimals);
   }
-  return fmt::format("{}${}.{:02d}", usd < 0 ? "-" : "", whole, cents);
+  int64_t cents_total = std::llround(a * 100);
+  return fmt::format("{}${}.{:02d}", sign, format_count(cents_total / 100), static_cast<int>(cents_total % 100));
 }
 
 std::string format_percent(double fraction) { return fmt::format("{:.1f}%", fraction * 100); }

@@ -19,7 +19,10 @@ std::string format_bytes(double bytes);
 /// Seconds in the most readable unit: 0.0042 -> "4.20 ms", 90000 -> "1.04 days".
 std::string format_seconds(double seconds);
 
-/// US dollars: 1234.5 -> "$1,234.50"; large values are abbreviated ("$1.23 M").
+/// US dollars, one format for every amount: comma-grouped, never an SI suffix, so that a
+/// column of costs reads alike. Cents from $1 ("$1,234.50"); whole dollars from $100,000
+/// ("$996,794", "$1,070,123"); under $1, two significant digits ("$0.42", "$0.0042"), so
+/// that a few seconds of a GPU is not "$0.00".
 std::string format_usd(double usd);
 
 /// A fraction as a percentage: 0.4567 -> "45.7%".
