@@ -79,4 +79,16 @@ double flops_from_device_hours(double device_hours, const Hardware& hw, double m
   return device_hours * 3600 * hw.peak(DType::kBF16) * mfu;
 }
 
+double budget_flops_fixed_point(const ScalingLaw& law, double device_hours, const Hardware& hw, const MfuFn& mfu,
+                                int max_rounds) {
+  double params = 1e9, flops = flops_from_device_hours(device_hours, hw, 0.4);
+  for (int i = 0; i < max_rounds; ++i) {
+    double next = flops_from_device_hours(device_hours, hw, mfu(params, flops));
+    params = compute_optimal(law, next).params;
+    if (next == flops && i > 0) break;
+    flops = next;
+  }
+  return flops;
+}
+
 }  // namespace flopscope

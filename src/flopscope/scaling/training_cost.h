@@ -3,24 +3,26 @@
 //   seconds on one device = C / (peak_bf16 * MFU),   cost = device-hours * $/device-hour
 //
 // MFU (model FLOPs utilisation, PaLM convention: 6 N D model FLOPs, no recomputation) comes
-// from the user or from default_mfu(), which asks the timing engine (perf/predict.h) for a
-// model of that size on that hardware.
+// from the caller: `optimal` takes the user's, else the timing engine's prediction of a
+// training step over a many-device cluster (scaling/cluster.h), else default_mfu() below.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 
 #include "flopscope/hw/hardware.h"
+#include "flopscope/scaling/scaling_law.h"
 
 namespace flopscope {
 
-/// MFU to assume for training a dense model of `params` on `hw` when the user gives none:
-/// the timing engine's prediction for one training micro-batch (4 x 4096 tokens, bf16 or
-/// fp16, eager, flash attention, no recomputation, no communication) of a Llama-shaped
-/// model of that size, so it varies with the model size and the hardware. Only when the
-/// hardware has no 16-bit compute or the engine cannot predict is it the constant 0.40
-/// (Llama 3 405B reached 38-43% BF16 MFU on H100: "The Llama 3 Herd of Models", 2024,
-/// Table 4).
+/// Single-device MFU of a dense model of `params` on `hw`: the fallback when the user gives
+/// no MFU and no many-device cluster can be predicted (scaling/cluster.h). The timing
+/// engine's prediction for one training micro-batch (4 x 4096 tokens, bf16 or fp16, eager,
+/// flash attention, no recomputation, no communication) of a Llama-shaped model of that
+/// size, so it varies with the model size and the hardware; 0.40 (Llama 3 405B: 38-43% BF16
+/// MFU on H100, "The Llama 3 Herd of Models", 2024, Table 4) only when the hardware has no
+/// 16-bit compute or the engine cannot predict.
 double default_mfu(const Hardware& hw, double params);
 
 /// Where default_mfu's number comes from, for output ("MFU 40% (default: ...)").
@@ -46,5 +48,15 @@ TrainingRun training_run(double flops, const Hardware& hw, double mfu, std::stri
 
 /// FLOPs that `device_hours` of `hw` deliver at `mfu`.
 double flops_from_device_hours(double device_hours, const Hardware& hw, double mfu);
+
+/// MFU of training a model of `params` parameters on `flops` training FLOPs.
+using MfuFn = std::function<double(double params, double flops)>;
+
+/// The training FLOPs a budget of `device_hours` of `hw` buys under `law`. The FLOPs depend
+/// on the MFU, the MFU on the model size, and the model size (the law's compute-optimal one)
+/// on the FLOPs: iterated to a fixed point from 1e9 parameters at MFU 0.4, for at most
+/// `max_rounds` rounds (stops early once the FLOPs repeat).
+double budget_flops_fixed_point(const ScalingLaw& law, double device_hours, const Hardware& hw, const MfuFn& mfu,
+                                int max_rounds = 8);
 
 }  // namespace flopscope
