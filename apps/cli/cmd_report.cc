@@ -1,186 +1,24 @@
 // flopscope report [MODEL]: the one-screen summary (size, FLOPs per token, memory for
 // training and inference, which accelerators hold it at each precision, how many it takes
-// to train).
-#include <algorithm>
-#include <cmath>
-#include <fmt/format.h>
-#include <iostream>
-
+// to train). api/report.h computes and renders it.
 #include "command.h"
-#include "flopscope/cost/memory.h"
-#include "flopscope/cost/parallel.h"
-#include "flopscope/hw/hardware.h"
-#include "flopscope/model/load.h"
-#include "flopscope/hw/system.h"
-#include "flopscope/perf/predict.h"
-#include "flopscope/plan/train_planner.h"
-#include "flopscope/report/table.h"
-#include "flopscope/util/units.h"
-#include "model_options.h"
+#include "flopscope/api/report.h"
 
 namespace flopscope::cli {
 namespace {
 
-constexpr const char* kDefaultModel = "llama-3.1-8b";
-// Usable fraction of device memory: allocator fragmentation and reserved memory keep
-// frameworks from using all of it (vLLM's default gpu_memory_utilization is 0.9).
-constexpr double kUsableMemory = 0.9;
-
-struct ReportArgs {
-  std::string model = kDefaultModel;
-  int64_t context = 4096;
-  int64_t seq = 4096;
-  bool json = false;
-};
-
-// Devices needed to serve batch 1 at `context`: one replica over n devices, tensor parallel
-// inside a node (tp up to 8) and pipeline stages past it (tp 8 x pp), each device holding
-// what perf/predict.h's inference_memory_per_device gives (the same figure as
-// `predict decode --tp --pp` and the analyses), plus the runtime allowance.
-int64_t devices_to_serve(const TransformerSpec& s, const Hardware& hw, DType dtype, int64_t context) {
-  MemoryOptions o;
-  o.weight_dtype = dtype;
-  o.kv_dtype = dtype == DType::kFP8 ? DType::kFP8 : DType::kBF16;
-  for (int64_t n = 1; n <= 1024; n *= 2) {
-    Parallel par;
-    par.tp = std::min<int64_t>(n, 8);
-    par.pp = n / par.tp;
-    if (!validate(par, s)) {
-      // tp beyond what divides the heads: the same devices as pipeline stages.
-      par.tp = 1;
-      par.pp = n;
-      if (!validate(par, s)) continue;
-    }
-    if (inference_memory_per_device(s, 1, context, o, par).bytes_total <= hw.bytes_memory * kUsableMemory) return n;
-  }
-  return 0;
-}
-
-// Devices to train with mixed-precision AdamW: the fewest (a power of two) on which the
-// planner (plan/train_planner.h) finds a layout that fits, one sequence per data-parallel
-// replica at micro-batch 1 with full recomputation, on the hardware's reference system
-// (hw/system.h). 0 when none up to 4096 devices fits; minus the node size when it needs more
-// than one node of hardware the catalog knows no network for.
-int64_t devices_to_train(const TransformerSpec& s, const Hardware& hw, int64_t seq) {
-  const System* reference = SystemCatalog::builtin().for_hardware(hw.id);
-  const System system = reference ? *reference : standalone_system(hw);
-  const Network network = system.network();
-  TimingEngine engine(hw, nullptr, Software::kEager);
-  engine.set_network(network);
-  MemoryOptions mo;
-  mo.dropout = s.trains_with_dropout();
-  for (int64_t n = 1; n <= 4096; n *= 2) {
-    if (n > system.gpus_per_node && !network.multi_node()) return -system.gpus_per_node;
-    PlanRequest r;
-    r.workload.phase = Phase::kTrainStep;
-    r.workload.seq = seq;
-    r.workload.dtype = hw.supports(DType::kBF16) ? DType::kBF16 : DType::kFP16;
-    r.workload.modules = Modules::kFused;
-    r.workload.parallel.gpus_per_node = system.gpus_per_node;
-    r.gpus = n;
-    r.global_batch = n;
-    r.recompute = {Recompute::kFull};
-    r.max_micro_batch = 1;
-    r.top = 1;
-    auto plan = plan_training(s, r, hw, system, engine, mo);
-    if (plan && plan->fits()) return n;
-  }
-  return 0;
-}
-
-int run(const ReportArgs& a) {
-  if (auto st = check_positive("--context", a.context); !st) return report_error(st.error());
-  if (auto st = check_positive("--seq", a.seq); !st) return report_error(st.error());
-  auto spec = load_model_arg(a.model);
-  if (!spec) return report_error(spec.error());
-  const auto& catalog = HardwareCatalog::builtin();
-  ParamCounts p = count_params(*spec);
-  Workload fwd;
-  fwd.phase = Phase::kForward;
-  fwd.seq = a.seq;
-  FlopReport rf = count_flops(*spec, fwd);
-  Workload dec;
-  dec.phase = Phase::kDecode;
-  dec.context = a.context;
-  FlopReport rd = count_flops(*spec, dec);
-  MemoryOptions train_o;
-  MemoryReport train = training_memory(*spec, 1, a.seq, train_o);
-  MemoryOptions inf_o;
-  MemoryReport infer = inference_memory(*spec, 1, a.context, inf_o);
-  const ModelFacts* facts = find_catalog_model(a.model);
-
-  const DType precisions[] = {DType::kBF16, DType::kFP8, DType::kINT8, DType::kINT4};
-  nlohmann::json fit = nlohmann::json::array();
-  Table t({"accelerator", "memory", "bf16", "fp8", "int8", "int4", "to train"}, {false, true, true, true, true, true, true});
-  for (const Hardware& hw : catalog.all()) {
-    if (hw.kind == "cpu" || hw.bytes_memory <= 0) continue;
-    std::vector<std::string> row = {hw.id, format_bytes(hw.bytes_memory)};
-    nlohmann::json entry = {{"hardware", hw.id}, {"bytes_memory", hw.bytes_memory}};
-    for (DType d : precisions) {
-      int64_t n = devices_to_serve(*spec, hw, d, a.context);
-      bool computes = d == DType::kINT4 || hw.supports(d);  // int4 weights run W4A16
-      row.push_back(!computes ? "-" : n == 0 ? ">1024" : n == 1 ? "1" : std::to_string(n) + "x");
-      entry[std::string("devices_infer_") + std::string(dtype_name(d))] = computes ? n : 0;
-    }
-    int64_t nt = devices_to_train(*spec, hw, a.seq);
-    row.push_back(nt == 0 ? "no" : nt < 0 ? ">" + std::to_string(-nt) + "*" : std::to_string(nt));
-    entry["devices_train_mixed_adamw"] = std::max<int64_t>(nt, 0);
-    if (nt < 0) entry["devices_train_beyond_one_node"] = true;
-    fit.push_back(entry);
-    t.add(row);
-  }
-  const double tokens = static_cast<double>(a.seq);
-  if (a.json) {
-    nlohmann::json j = {{"model", spec->name}, {"model_type", spec->model_type}, {"seq", a.seq}, {"context", a.context}};
-    j.update(params_json(p));
-    j["flops_forward_per_token"] = rf.flops_forward / tokens;
-    j["flops_train_per_token_model"] = 3 * rf.flops_forward / tokens;
-    j["flops_decode_per_token"] = rd.flops_forward;
-    j["bytes_kv_cache_per_token"] = kv_cache_bytes_per_token(*spec, DType::kBF16);
-    j["bytes_train_total"] = train.bytes_total;
-    j["bytes_infer_total"] = infer.bytes_total;
-    j["tokens_trained"] = facts ? facts->tokens_trained : 0;
-    j["hardware_fit"] = fit;
-    j["conventions"] = conventions_json();
-    print_json(j);
-    return 0;
-  }
-  std::cout << style(spec->name, "1") << "  " << spec->model_type << ", " << spec->num_layers << " layers, hidden "
-            << spec->hidden_size << ", " << spec->num_heads << " heads (" << spec->num_kv_heads << " KV)";
-  if (spec->moe.active()) std::cout << ", " << spec->moe.num_experts << " experts (top " << spec->moe.experts_per_token << ")";
-  std::cout << "\n\n";
-  std::vector<std::pair<std::string, std::string>> f = {{"parameters", format_params(p.total)}};
-  if (spec->moe.active()) f.push_back({"active per token", format_params(p.active)});
-  f.push_back({"FLOPs per token", format_si(rf.flops_forward / tokens, "FLOP") + " forward, " +
-                                      format_si(3 * rf.flops_forward / tokens, "FLOP") + " training (seq " +
-                                      std::to_string(a.seq) + ")"});
-  f.push_back({"decode", format_si(rd.flops_forward, "FLOP") + "/token at context " + std::to_string(a.context)});
-  f.push_back({"KV cache", format_bytes(kv_cache_bytes_per_token(*spec, DType::kBF16)) + "/token (bf16)"});
-  f.push_back({"inference memory", format_bytes(infer.bytes_total) + " (bf16, batch 1, context " + std::to_string(a.context) + ")"});
-  f.push_back({"training memory", format_bytes(train.bytes_total) + " on one device (mixed-precision AdamW, seq " +
-                                      std::to_string(a.seq) + ", no recompute)"});
-  if (facts && facts->tokens_trained > 0) {
-    f.push_back({"trained on", format_si(facts->tokens_trained) + " tokens (" +
-                                   fmt::format("{:.0f}", facts->tokens_trained / static_cast<double>(p.total)) + " per parameter)"});
-  }
-  std::cout << render_fields(f, 2) << "\n";
-  std::cout << "Devices to serve (batch 1, context " << a.context << ", weights + KV cache + 1 GiB runtime, "
-            << "90% usable) and to train (the fewest devices on which plan train finds a layout that fits: "
-               "mixed-precision AdamW, micro-batch 1, full recompute):\n";
-  std::cout << t.render(2);
-  std::cout << style("\n'*': more than one node, and the catalog has no network for this hardware (flopscope hardware --systems).", "2");
-  std::cout << style("\n'-': the catalog has no peak for that compute type (unsupported, or no source confirmed one). See flopscope memory / count for details.\n", "2");
-  return 0;
-}
-
 std::function<int()> setup(CLI::App& sub) {
-  auto a = std::make_shared<ReportArgs>();
+  auto a = std::make_shared<api::ReportOptions>();
+  auto json = std::make_shared<bool>(false);
   sub.add_option("MODEL", a->model, "Catalog name, HF id, config.json, snapshot folder or .gguf")->capture_default_str();
   sub.add_option("--seq,-s", a->seq, "Training sequence length")->capture_default_str();
   sub.add_option("--context,-c", a->context, "Inference context length")->capture_default_str();
-  sub.add_flag("--json", a->json, "Machine-readable output");
+  sub.add_flag("--json", *json, "Machine-readable output");
   set_examples(sub, {"flopscope report", "flopscope report deepseek-v3", "flopscope report ./config.json --context 32768 --json"});
-  return [a] { return run(*a); };
+  return [a, json] {
+    api::Render r = render_for(*json);
+    return print_output(api::report(*a, r), r);
+  };
 }
 
 FLOPSCOPE_COMMAND({"report", "One-screen summary: size, FLOPs, memory, which accelerators hold it", setup, 5});

@@ -1,12 +1,10 @@
 #include "layout_flags.h"
 
-#include <fmt/format.h>
-
 #include <iostream>
 
-#include "flopscope/report/table.h"
-#include "flopscope/util/units.h"
 #include "command.h"
+#include "flopscope/api/predict.h"
+#include "flopscope/api/setup.h"
 
 namespace flopscope::cli {
 
@@ -50,109 +48,17 @@ Parallel to_parallel(const LayoutFlags& f) {
 }
 
 Result<System> resolve_system(const std::string& flag, const Hardware& hw, int64_t gpus) {
-  System s;
-  if (!flag.empty()) {
-    auto found = SystemCatalog::builtin().find(flag);
-    if (!found) return found.error();
-    s = **found;
-    if (s.hardware != hw.id) {
-      return bad_input(fmt::format("--system: '{}' is built of '{}', not --hardware '{}'", s.id, s.hardware, hw.id));
-    }
-  } else if (const System* ref = SystemCatalog::builtin().for_hardware(hw.id)) {
-    s = *ref;
-  } else {
-    s = standalone_system(hw);
-  }
-  if (gpus > s.gpus_per_node && !s.network().multi_node()) {
-    return bad_input(fmt::format("--system: '{}' has no network to other nodes in the catalog; {} GPUs need more than "
-                                 "its {} per node (give --system)",
-                                 s.id, gpus, s.gpus_per_node));
-  }
-  return s;
+  return api::resolve_system(flag, hw, gpus);
 }
-
-namespace {
-
-nlohmann::json layout_json(const Parallel& p) {
-  return {{"tp", p.tp},       {"sp", p.sequence_parallel}, {"pp", p.pp},
-          {"virtual_stages", p.virtual_stages}, {"dp", p.dp}, {"cp", p.cp},
-          {"ep", p.ep},       {"zero", p.zero},             {"micro_batches", p.micro_batches}};
-}
-
-}  // namespace
 
 nlohmann::json parallel_train_json(const ParallelPrediction& p, const std::string& model, const Hardware& hw,
                                    const System& system) {
-  const Workload& w = p.workload;
-  nlohmann::json parts = nlohmann::json::object();
-  for (size_t i = 0; i < p.seconds_by_part.size(); ++i) {
-    parts[step_part_name(static_cast<StepPart>(i))] = p.seconds_by_part[i];
-  }
-  nlohmann::json mem = {{"bytes_weights", p.memory.bytes_weights},
-                        {"bytes_gradients", p.memory.bytes_gradients},
-                        {"bytes_optimizer", p.memory.bytes_optimizer},
-                        {"bytes_activations", p.memory.bytes_activations},
-                        {"bytes_logits", p.memory.bytes_logits},
-                        {"bytes_runtime_overhead", p.memory.bytes_runtime_overhead},
-                        {"bytes_activations_first_stage", p.bytes_activations_first_stage},
-                        {"bytes_activations_last_stage", p.bytes_activations_last_stage}};
-  return {{"model", model},
-          {"phase", "train"},
-          {"hardware", hw.id},
-          {"system", system.id},
-          {"gpus", w.parallel.devices()},
-          {"dtype", std::string(dtype_name(w.dtype))},
-          {"modules", modules_name(w.modules)},
-          {"layout", layout_json(w.parallel)},
-          {"micro_batch", w.batch},
-          {"global_batch", p.global_batch},
-          {"seq", w.seq},
-          {"recompute", recompute_name(w.recompute)},
-          {"seconds_per_step", p.seconds_per_step},
-          {"tokens_per_second", p.tokens_per_second},
-          {"tokens_per_second_per_gpu", p.tokens_per_second / static_cast<double>(w.parallel.devices())},
-          {"mfu", p.mfu},
-          {"hfu", p.hfu},
-          {"flops_model_per_step", p.flops_model_per_step},
-          {"flops_hardware_per_step", p.flops_hardware_per_step},
-          {"seconds_micro_batch", p.seconds_micro_batch},
-          {"bubble_fraction", p.bubble_fraction},
-          {"seconds_communication", p.seconds_communication},
-          {"seconds_communication_exposed", p.seconds_communication_exposed},
-          {"seconds_by_part", parts},
-          {"bytes_peak_memory", p.memory.bytes_peak_allocated},
-          {"bytes_peak_memory_with_runtime", p.memory.bytes_total},
-          {"bytes_device_memory", hw.bytes_memory},
-          {"memory", mem},
-          {"fits", p.fits}};
+  return api::parallel_train_json(p, model, hw, system);
 }
 
 void print_parallel_train(const ParallelPrediction& p, const std::string& model, const Hardware& hw,
                           const System& system) {
-  const Workload& w = p.workload;
-  const Parallel& par = w.parallel;
-  std::cout << style(model, "1") << " training on " << par.devices() << " x " << hw.name << " (" << system.name << ", "
-            << dtype_name(w.dtype) << ")\n\n";
-  std::vector<std::pair<std::string, std::string>> f;
-  f.push_back({"layout", describe(par) + fmt::format(", micro batch {} x {} micro-batches", w.batch, par.micro_batches)});
-  f.push_back({"global batch", fmt::format("{} sequences of {} tokens", p.global_batch, w.seq)});
-  f.push_back({"time per step", format_seconds(p.seconds_per_step)});
-  f.push_back({"tokens/s", format_si(p.tokens_per_second) + " (" +
-                               format_si(p.tokens_per_second / static_cast<double>(par.devices())) + " per GPU)"});
-  f.push_back({"MFU", format_percent(p.mfu) + " (HFU " + format_percent(p.hfu) + ")"});
-  f.push_back({"pipeline bubble", format_percent(p.bubble_fraction)});
-  f.push_back({"communication", format_seconds(p.seconds_communication_exposed) + " exposed of " +
-                                    format_seconds(p.seconds_communication)});
-  f.push_back({"memory", format_bytes(p.memory.bytes_total) + " of " + format_bytes(hw.bytes_memory) + " on the fullest device" +
-                             (p.fits ? " (fits)" : " (DOES NOT FIT)")});
-  std::cout << render_fields(f, 2) << "\n";
-  Table t({"where the step goes", "time", "share"}, {false, true, true});
-  for (size_t i = 0; i < p.seconds_by_part.size(); ++i) {
-    if (p.seconds_by_part[i] <= 0) continue;
-    t.add({step_part_name(static_cast<StepPart>(i)), format_seconds(p.seconds_by_part[i]),
-           format_percent(p.seconds_by_part[i] / p.seconds_per_step)});
-  }
-  std::cout << t.render(2);
+  std::cout << api::parallel_train_text(p, model, hw, system, render_for(false));
 }
 
 }  // namespace flopscope::cli

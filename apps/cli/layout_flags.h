@@ -1,6 +1,6 @@
 // The many-device flags (--gpus, --tp, --sp, --pp, --virtual-stages, --ep, --cp, --zero,
 // --global-batch, --system) that `predict train` and `plan train` share, and the system
-// they run on.
+// they run on (api/setup.h, api/predict.h).
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -31,17 +31,15 @@ void add_layout_flags(CLI::App& sub, LayoutFlags& f, bool with_layout = true);
 /// The layout the flags describe (dp is derived later, from --gpus).
 Parallel to_parallel(const LayoutFlags& f);
 
-/// The system: --system (its hardware must match --hardware), or the catalog's reference
-/// node of the hardware, or a standalone node. `gpus` past one node needs a network:
-/// "--system: 'l40s-node' has no network to other nodes in the catalog; 16 GPUs need more
-/// than its 8 per node (give --system)".
+/// The system (api::resolve_system): --system (its hardware must match --hardware), or the
+/// catalog's reference node of the hardware, or a standalone node.
 Result<System> resolve_system(const std::string& system_flag, const Hardware& hardware, int64_t gpus);
 
-/// The result document of a many-device training prediction (`predict train --gpus`).
+/// The result document of a many-device training prediction (api::parallel_train_json).
 nlohmann::json parallel_train_json(const ParallelPrediction& p, const std::string& model, const Hardware& hardware,
                                    const System& system);
 
-/// The human-readable report of the same.
+/// Prints the human-readable report of the same (api::parallel_train_text).
 void print_parallel_train(const ParallelPrediction& p, const std::string& model, const Hardware& hardware,
                           const System& system);
 

@@ -14,31 +14,18 @@ void add_common(CLI::App& sub, Common& c, const char* software_default) {
   sub.add_flag("--json", c.json, "Print JSON (SI units)");
 }
 
+api::EngineOptions hardware_options(const Common& c) {
+  api::EngineOptions o;
+  o.hardware = c.hardware;
+  o.dtype = c.dtype;
+  o.profile = c.profile;
+  o.software = c.software;
+  o.warn = [](const std::string& w) { std::cerr << "flopscope: warning: " << w << "\n"; };
+  return o;
+}
+
 Result<Setup> resolve(const Common& c, Software software_default) {
-  Setup s;
-  if (const Status& st = HardwareCatalog::builtin_status(); !st) return st.error();
-  auto hw = HardwareCatalog::builtin().find(c.hardware);
-  if (!hw) return hw.error();
-  s.hardware = *hw;
-  auto dt = parse_dtype(c.dtype, "--dtype");
-  if (!dt) return dt.error();
-  s.dtype = *dt;
-  s.software = software_default;
-  if (!c.software.empty()) {
-    auto sw = parse_software(c.software, "--software");
-    if (!sw) return sw.error();
-    s.software = *sw;
-  }
-  if (!c.profile.empty()) {
-    auto p = load_calibration_profile(c.profile);
-    if (!p) return p.error();
-    if (!p->hardware_id.empty() && p->hardware_id != s.hardware->id) {
-      std::cerr << "flopscope: warning: profile " << c.profile << " calibrates '" << p->hardware_id
-                << "', not '" << s.hardware->id << "'\n";
-    }
-    s.profile = std::move(*p);
-  }
-  return s;
+  return api::resolve_setup(hardware_options(c), software_default);
 }
 
 }  // namespace flopscope::cli

@@ -1,11 +1,13 @@
-// Options shared by every `predict` subcommand and `mfu`: hardware, dtype, calibration
-// profile and software stack, resolved into what the timing engine needs.
+// Options shared by every `predict` subcommand, `mfu`, `plan` and the serving commands:
+// hardware, dtype, calibration profile and software stack, resolved by the library
+// (api/setup.h) into what the timing engine needs.
 #pragma once
 
 #include <CLI/CLI.hpp>
 #include <optional>
 #include <string>
 
+#include "flopscope/api/setup.h"
 #include "flopscope/hw/calibration.h"
 #include "flopscope/hw/hardware.h"
 #include "flopscope/perf/timing_engine.h"
@@ -23,13 +25,11 @@ struct Common {
 
 void add_common(CLI::App& sub, Common& c, const char* software_default = "eager");
 
-/// Everything the engine needs, resolved from the common options.
-struct Setup {
-  const Hardware* hardware = nullptr;
-  std::optional<CalibrationProfile> profile;
-  DType dtype = DType::kBF16;
-  Software software = Software::kEager;
-};
+/// Everything the engine needs, resolved from the common options (api/setup.h).
+using Setup = api::Setup;
+
+/// The library's form of the options; warnings go to stderr ("flopscope: warning: ...").
+api::EngineOptions hardware_options(const Common& c);
 
 /// Resolves the options; `software_default` applies when --software is not given.
 Result<Setup> resolve(const Common& c, Software software_default = Software::kEager);
