@@ -8,12 +8,27 @@
 #include <vector>
 
 #include "flopscope/api/api.h"
+#include "flopscope/api/autoscale.h"
+#include "flopscope/api/capacity.h"
+#include "flopscope/api/compress.h"
 #include "flopscope/api/count.h"
+#include "flopscope/api/fit.h"
+#include "flopscope/api/frontier.h"
+#include "flopscope/api/hardware.h"
+#include "flopscope/api/ledger.h"
 #include "flopscope/api/memory.h"
 #include "flopscope/api/mfu.h"
+#include "flopscope/api/models.h"
+#include "flopscope/api/optimal.h"
+#include "flopscope/api/overtrain.h"
+#include "flopscope/api/plan.h"
+#include "flopscope/api/probe.h"
+#include "flopscope/api/rank.h"
+#include "flopscope/api/report.h"
+#include "flopscope/api/simulate.h"
+#include "flopscope/api/transition.h"
 #include "flopscope/api/predict.h"
 #include "flopscope/api/predict_graph.h"
-#include "flopscope/api/report.h"
 #include "flopscope/util/spellcheck.h"
 
 namespace flopscope::api {
@@ -33,12 +48,36 @@ Result<Json> run_json(const Json& j, Result<Options> (*read)(const Json&),
 
 // One line per command, sorted by name (endpoints() promises the order; a test checks it).
 const Endpoint kEndpoints[] = {
+    {"autoscale", "Autoscaling policies over a load curve: GPU-hours, cost, late and dropped requests",
+     [](const Json& j) { return run_json(j, autoscale_options, autoscale); }},
+    {"capacity", "Highest request rate within latency targets; replicas and cost",
+     [](const Json& j) { return run_json(j, capacity_options, capacity); }},
+    {"compress", "Quantization, sparsity, pruning and distillation side by side for serving",
+     [](const Json& j) { return run_json(j, compress_options, compress); }},
     {"count", "Count parameters and FLOPs (forward, training step, prefill, decode)",
      [](const Json& j) { return run_json(j, count_options, count); }},
+    {"fit", "Fit a scaling law L(N, D) to your training runs (Hoffmann approach 3)",
+     [](const Json& j) { return run_json(j, fit_options, fit); }},
+    {"frontier", "Quality-versus-compute Pareto frontier of a set of models",
+     [](const Json& j) { return run_json(j, frontier_options, frontier); }},
+    {"hardware", "List the hardware catalog: peaks, memory, bandwidth, prices",
+     [](const Json& j) { return run_json(j, hardware_options, hardware); }},
+    {"ledger/check", "Find waste: idle GPUs, MFU far under prediction, spend over plan or cap",
+     [](const Json& j) { return run_json(j, ledger_check_options, ledger_check); }},
+    {"ledger/report", "Spend by job, tag and period; burn rate and cap; realized vs predicted MFU",
+     [](const Json& j) { return run_json(j, ledger_report_options, ledger_report); }},
     {"memory", "Memory per device for training or inference",
      [](const Json& j) { return run_json(j, memory_options, memory); }},
     {"mfu", "Model FLOPs utilization of a measured training throughput",
      [](const Json& j) { return run_json(j, mfu_options, mfu); }},
+    {"models", "List the built-in model catalog",
+     [](const Json& j) { return run_json(j, models_options, models); }},
+    {"optimal", "Compute-optimal model size and tokens for a budget (Chinchilla, Kaplan, ...)",
+     [](const Json& j) { return run_json(j, optimal_options, optimal); }},
+    {"overtrain", "How far a trained model is past compute-optimal, and what it saves at inference",
+     [](const Json& j) { return run_json(j, overtrain_options, overtrain); }},
+    {"plan/train", "The fastest or cheapest training layout on N devices",
+     [](const Json& j) { return run_json(j, plan_train_options, plan_train); }},
     {"predict/attention", "Time one flash-attention call (forward, or with backward)",
      [](const Json& j) { return run_json(j, predict_attention_options, predict_attention); }},
     {"predict/decode", "Time per generated token (CUDA graphs by default)",
@@ -51,8 +90,16 @@ const Endpoint kEndpoints[] = {
      [](const Json& j) { return run_json(j, predict_prefill_options, predict_prefill); }},
     {"predict/train", "Time, throughput, MFU and memory of one training step, on one device or many",
      [](const Json& j) { return run_json(j, predict_train_options, predict_train); }},
+    {"probe", "Measure this machine (GEMM, attention, bandwidth, launch and host cost) into a profile",
+     [](const Json& j) { return run_json(j, probe_options, probe); }},
+    {"rank", "Rank environments for a workload by time, cost or energy, with the Pareto front",
+     [](const Json& j) { return run_json(j, rank_options, rank); }},
     {"report", "One-screen summary: size, FLOPs, memory, which accelerators hold it",
      [](const Json& j) { return run_json(j, report_options, report); }},
+    {"simulate", "Simulate a continuous-batching serving engine under load",
+     [](const Json& j) { return run_json(j, simulate_options, simulate); }},
+    {"transition", "What moving a workload to another GPU, cloud, precision or stack gains or loses",
+     [](const Json& j) { return run_json(j, transition_options, transition); }},
 };
 
 }  // namespace
