@@ -7,15 +7,18 @@
 #
 #   FUZZ_SECONDS=60 bash scripts/fuzz.sh            # all targets
 #   bash scripts/fuzz.sh gguf onnx                  # some
+#   FUZZ_BUILD=build/fuzz12 bash scripts/fuzz.sh    # another build folder
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${FUZZ_SECONDS:-30}"
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=(gguf onnx safetensors hf_config)
-build=build/fuzz
+build="${FUZZ_BUILD:-build/fuzz}"
+# fuzzer-no-link instruments the library for coverage: without it only the small harness
+# is instrumented and libFuzzer mutates blind (fuzz_onnx: 84 edges covered instead of 2,384 after 3 minutes).
 CC=clang CXX=clang++ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DFLOPSCOPE_FUZZ=ON -DFLOPSCOPE_BUILD_TESTS=OFF -DFLOPSCOPE_BUILD_BENCH=OFF -DFLOPSCOPE_CUDA=OFF \
-  -DCMAKE_CXX_FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" >/dev/null
+  -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" >/dev/null
 cmake --build "$build" -j"$(nproc)" --target "${targets[@]/#/fuzz_}"
 mkdir -p "$build/artifacts"
 status=0

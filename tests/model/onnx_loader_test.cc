@@ -178,6 +178,20 @@ TEST(OnnxCorrupt, ConvWeightRankMismatchIsAnError) {
   EXPECT_EQ(g.error().message, "t.onnx: node 'conv': expected a weight of rank 4 like the input, got rank 5");
 }
 
+// Found by fuzz_onnx (tests/fuzz/corpus/onnx/crash-conv-after-less): a Conv fed by a
+// broadcast of rank-2 tensors, unshaped until ONNX's inference ran, made libonnx's Conv
+// inference read through a null pointer. Ranks known before inference are now checked.
+TEST(OnnxCorrupt, ConvOnARank2ResultIsAnErrorBeforeInference) {
+  ModelBuilder b;
+  b.input("x", {"1", "8", "4", "2"}).init("g", {38, 64}).init("w", {1, 16, 2}).output("y");
+  b.node("Flatten", {"x"}, {"f"});
+  b.node("Less", {"f", "g"}, {"l"});
+  b.node("Conv", {"l", "w"}, {"y"}, "conv");
+  auto g = b.load();
+  ASSERT_FALSE(g);
+  EXPECT_EQ(g.error().message, "t.onnx: node 'conv': expected an input of rank >= 3, got rank 2");
+}
+
 TEST(OnnxCorrupt, PoolWithoutKernelIsAnError) {
   ModelBuilder b;
   b.input("x", {"1", "8", "16", "16"}).output("y");

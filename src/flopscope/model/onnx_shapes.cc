@@ -137,51 +137,73 @@ Status check_attribute(const onnx::AttributeProto& a, const onnx::NodeProto& n, 
 namespace {
 
 
-// Conv and pooling nodes whose ranks disagree make libonnx 1.12's shape inference read out
-// of bounds (found by fuzz_onnx, tests/fuzz/corpus/onnx/crash-525ba4b1...): checked first.
-// The op that makes a tensor of rank 2 whatever its input (Gemm, Flatten), found by walking
-// back from tensor `id` through ops that keep their input's rank; nullptr when there is none.
-const GraphNode* rank2_source(const Graph& g, const std::vector<int>& producer, int id) {
-  static const std::unordered_set<std::string> keep_rank = {
-      "Relu", "LeakyRelu", "PRelu", "Sigmoid", "Tanh", "Gelu", "Elu", "Selu", "Softplus", "Identity", "Dropout",
-      "Cast", "Clip", "Neg", "Abs", "Exp", "Log", "Sqrt", "Erf", "HardSigmoid", "HardSwish", "Softmax", "LogSoftmax"};
-  for (int steps = 0; id >= 0 && steps < 64; ++steps) {
-    int p = producer[static_cast<size_t>(id)];
-    if (p < 0) return nullptr;
-    const GraphNode& n = g.nodes[static_cast<size_t>(p)];
-    if (!n.domain.empty()) return nullptr;
-    if (n.op_type == "Gemm" || n.op_type == "Flatten") return &n;
-    if (!keep_rank.count(n.op_type) || n.inputs.empty()) return nullptr;
-    id = n.inputs[0];
-  }
-  return nullptr;
-}
-
-Status check_conv_pool(const Graph& g, const GraphNode& n, const std::vector<int>& producer) {
+const std::unordered_set<std::string>& conv_pool_ops() {
   static const std::unordered_set<std::string> ops = {"Conv", "ConvTranspose", "ConvInteger", "MaxPool",
                                                       "AveragePool", "LpPool", "MaxRoundingPool"};
-  if (!ops.count(n.op_type) || !n.domain.empty()) return {};
-  const GraphTensor* x = g.input(n, 0);
-  auto fail = [&](const std::string& what) {
-    return bad_input(g.source + ": node '" + n.name + "': " + what);
-  };
-  if (x && !x->has_shape) {
-    // A rank-2 input is invalid, and libonnx's Conv/Pool inference reads through a null
-    // pointer on it (found by fuzz_onnx: a Conv fed by a Gemm): refuse it before inference.
-    if (const GraphNode* src = rank2_source(g, producer, n.inputs[0])) {
-      return fail("expected an input of rank >= 3, got the rank-2 output of " + src->op_type + " '" + src->name +
-                  "'");
-    }
-    return {};
+  return ops;
+}
+
+// The rank of a node's first output when its inputs' ranks decide it (ONNX semantics), or
+// -1. `rank(k)` is the rank of input k, -1 when unknown.
+template <typename RankOf>
+int output_rank(const Graph& g, const GraphNode& n, RankOf rank) {
+  static const std::unordered_set<std::string> keep_rank = {
+      "GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool", "Transpose", "Pad", "Slice", "Resize", "Concat", "LRN"};
+  if (!n.domain.empty()) return -1;
+  if (n.op_type == "Gemm" || n.op_type == "Flatten") return 2;
+  if (same_shape_ops().count(n.op_type) || conv_pool_ops().count(n.op_type) || keep_rank.count(n.op_type)) {
+    return rank(0);
   }
-  if (!x) return {};
-  size_t rank = x->dims.size();
+  if (broadcast_ops().count(n.op_type)) {
+    int r = 0;
+    for (size_t k = 0; k < n.inputs.size(); ++k) {
+      if (rank(k) < 0) return -1;
+      r = std::max(r, rank(k));
+    }
+    return r;
+  }
+  if (n.op_type == "MatMul") {
+    int a = rank(0), b = rank(1);
+    if (a < 1 || b < 1) return -1;
+    if (a == 1 || b == 1) return a == 1 && b == 1 ? 0 : std::max(a, b) - 1;
+    return std::max(a, b);
+  }
+  if (n.op_type == "Reshape") {  // a constant shape vector of k values: rank k
+    const GraphTensor* shape = g.input(n, 1);
+    if (shape && shape->is_initializer && shape->dims.size() == 1) return static_cast<int>(shape->dims[0]);
+  }
+  return -1;
+}
+
+// The rank of every tensor that is known before ONNX's inference runs: from its shape, or
+// by output_rank() in topological order; -1 where unknown.
+std::vector<int> known_ranks(const Graph& g) {
+  std::vector<int> ranks(g.tensors.size(), -1);
+  for (size_t i = 0; i < g.tensors.size(); ++i) {
+    if (g.tensors[i].has_shape) ranks[i] = static_cast<int>(g.tensors[i].dims.size());
+  }
+  for (const auto& n : g.nodes) {
+    if (n.outputs.empty() || n.outputs[0] < 0 || ranks[static_cast<size_t>(n.outputs[0])] >= 0) continue;
+    ranks[static_cast<size_t>(n.outputs[0])] = output_rank(g, n, [&](size_t k) {
+      return k < n.inputs.size() && n.inputs[k] >= 0 ? ranks[static_cast<size_t>(n.inputs[k])] : -1;
+    });
+  }
+  return ranks;
+}
+
+// Conv and pooling nodes whose ranks disagree make libonnx 1.12's shape inference read out
+// of bounds or through a null pointer (found by fuzz_onnx: tests/fuzz/corpus/onnx/
+// crash-525ba4b1..., crash-conv-after-gemm, crash-conv-after-less): checked first, with the
+// input's rank from its shape or known_ranks(); a rank is -1 when unknown.
+Status check_conv_pool(const Graph& g, const GraphNode& n, int input_rank, int weight_rank) {
+  auto fail = [&](const std::string& what) { return bad_input(g.source + ": node '" + n.name + "': " + what); };
+  if (input_rank < 0) return {};
+  const auto rank = static_cast<size_t>(input_rank);
   if (rank < 3) return fail("expected an input of rank >= 3, got rank " + std::to_string(rank));
   bool has_weight = n.op_type.rfind("Conv", 0) == 0;
-  const GraphTensor* w = has_weight ? g.input(n, 1) : nullptr;
-  if (w && w->has_shape && w->dims.size() != rank) {
+  if (has_weight && weight_rank >= 0 && static_cast<size_t>(weight_rank) != rank) {
     return fail("expected a weight of rank " + std::to_string(rank) + " like the input, got rank " +
-                std::to_string(w->dims.size()));
+                std::to_string(weight_rank));
   }
   for (const char* key : {"kernel_shape", "strides", "dilations", "pads", "output_padding", "output_shape"}) {
     const GraphAttribute* a = n.attribute(key);
@@ -203,18 +225,28 @@ bool any_unshaped(const Graph& g) {
   return false;
 }
 
-// Refuses, before libonnx's inference runs, the Conv and pooling nodes it would crash on.
-Status check_before_inference(const Graph& g) {
-  std::vector<int> producer(g.tensors.size(), -1);
-  for (size_t i = 0; i < g.nodes.size(); ++i) {
-    for (int o : g.nodes[i].outputs) {
-      if (o >= 0) producer[static_cast<size_t>(o)] = static_cast<int>(i);
+// Refuses, before libonnx's inference runs, the Conv and pooling nodes it would crash on,
+// and withholds from it those whose input rank cannot be known beforehand (their outputs
+// stay unshaped): libonnx trusts the ranks it infers for them.
+Status check_before_inference(const Graph& g, onnx::ModelProto& model) {
+  const std::vector<int> ranks = known_ranks(g);
+  auto rank_of = [&](const GraphNode& n, size_t k) {
+    return k < n.inputs.size() && n.inputs[k] >= 0 ? ranks[static_cast<size_t>(n.inputs[k])] : -1;
+  };
+  std::unordered_set<std::string> withheld;  // first outputs of the nodes left out
+  for (const auto& n : g.nodes) {
+    if (!conv_pool_ops().count(n.op_type) || !n.domain.empty()) continue;
+    if (auto s = check_conv_pool(g, n, rank_of(n, 0), rank_of(n, 1)); !s) return s;
+    const bool has_weight = n.op_type.rfind("Conv", 0) == 0;
+    if ((rank_of(n, 0) < 0 || (has_weight && rank_of(n, 1) < 0)) && !n.outputs.empty() && n.outputs[0] >= 0) {
+      withheld.insert(g.tensors[static_cast<size_t>(n.outputs[0])].name);
     }
   }
-  for (const auto& n : g.nodes) {
-    auto s = check_conv_pool(g, n, producer);
-    if (!s) return s;
-  }
+  if (withheld.empty()) return {};
+  auto* nodes = model.mutable_graph()->mutable_node();
+  nodes->erase(std::remove_if(nodes->begin(), nodes->end(),
+                              [&](const onnx::NodeProto& p) { return p.output_size() > 0 && withheld.count(p.output(0)); }),
+               nodes->end());
   return {};
 }
 
@@ -230,7 +262,7 @@ Status read_inferred(const onnx::ValueInfoProto& vi, Graph& g) {
 // libonnx's inference over the model; best effort: what it cannot do leaves a warning, and
 // value_info and our own propagation still apply.
 Status run_onnx_inference(onnx::ModelProto& model, Graph& g) {
-  if (auto s = check_before_inference(g); !s) return s;
+  if (auto s = check_before_inference(g, model); !s) return s;
   try {
     onnx::ShapeInferenceOptions so(false, 0, false);
     onnx::shape_inference::InferShapes(model, onnx::OpSchemaRegistry::Instance(), so);
