@@ -225,28 +225,18 @@ bool any_unshaped(const Graph& g) {
   return false;
 }
 
-// Refuses, before libonnx's inference runs, the Conv and pooling nodes it would crash on,
-// and withholds from it those whose input rank cannot be known beforehand (their outputs
-// stay unshaped): libonnx trusts the ranks it infers for them.
-Status check_before_inference(const Graph& g, onnx::ModelProto& model) {
+// Refuses, before libonnx's inference runs, the Conv and pooling nodes it would crash on.
+// A node whose input rank is only known after inference still reaches libonnx (leaving it
+// out loses the shapes of real models: ConvNeXt's LayerNorm is ReduceMean, Sub, Pow, ...).
+Status check_before_inference(const Graph& g) {
   const std::vector<int> ranks = known_ranks(g);
   auto rank_of = [&](const GraphNode& n, size_t k) {
     return k < n.inputs.size() && n.inputs[k] >= 0 ? ranks[static_cast<size_t>(n.inputs[k])] : -1;
   };
-  std::unordered_set<std::string> withheld;  // first outputs of the nodes left out
   for (const auto& n : g.nodes) {
     if (!conv_pool_ops().count(n.op_type) || !n.domain.empty()) continue;
     if (auto s = check_conv_pool(g, n, rank_of(n, 0), rank_of(n, 1)); !s) return s;
-    const bool has_weight = n.op_type.rfind("Conv", 0) == 0;
-    if ((rank_of(n, 0) < 0 || (has_weight && rank_of(n, 1) < 0)) && !n.outputs.empty() && n.outputs[0] >= 0) {
-      withheld.insert(g.tensors[static_cast<size_t>(n.outputs[0])].name);
-    }
   }
-  if (withheld.empty()) return {};
-  auto* nodes = model.mutable_graph()->mutable_node();
-  nodes->erase(std::remove_if(nodes->begin(), nodes->end(),
-                              [&](const onnx::NodeProto& p) { return p.output_size() > 0 && withheld.count(p.output(0)); }),
-               nodes->end());
   return {};
 }
 
@@ -262,7 +252,7 @@ Status read_inferred(const onnx::ValueInfoProto& vi, Graph& g) {
 // libonnx's inference over the model; best effort: what it cannot do leaves a warning, and
 // value_info and our own propagation still apply.
 Status run_onnx_inference(onnx::ModelProto& model, Graph& g) {
-  if (auto s = check_before_inference(g, model); !s) return s;
+  if (auto s = check_before_inference(g); !s) return s;
   try {
     onnx::ShapeInferenceOptions so(false, 0, false);
     onnx::shape_inference::InferShapes(model, onnx::OpSchemaRegistry::Instance(), so);
