@@ -192,6 +192,18 @@ TEST(OnnxCorrupt, ConvOnARank2ResultIsAnErrorBeforeInference) {
   EXPECT_EQ(g.error().message, "t.onnx: node 'conv': expected an input of rank >= 3, got rank 2");
 }
 
+// Found by fuzz_onnx (tests/fuzz/corpus/onnx/crash-conv-without-x): a Conv whose X is the
+// empty name made libonnx's Conv inference read through a null pointer.
+TEST(OnnxCorrupt, ConvWithoutItsInputIsAnError) {
+  ModelBuilder b;
+  b.input("x", {"1", "8", "16", "16"}).init("w", {16, 8, 3, 3}).output("y");
+  b.node("Relu", {"x"}, {"r"});
+  b.node("Conv", {"", "w"}, {"y"}, "conv");
+  auto g = b.load();
+  ASSERT_FALSE(g);
+  EXPECT_EQ(g.error().message, "t.onnx: node 'conv': expected an input X, got none");
+}
+
 TEST(OnnxCorrupt, PoolWithoutKernelIsAnError) {
   ModelBuilder b;
   b.input("x", {"1", "8", "16", "16"}).output("y");

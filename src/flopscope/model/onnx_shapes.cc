@@ -197,10 +197,14 @@ std::vector<int> known_ranks(const Graph& g) {
 // input's rank from its shape or known_ranks(); a rank is -1 when unknown.
 Status check_conv_pool(const Graph& g, const GraphNode& n, int input_rank, int weight_rank) {
   auto fail = [&](const std::string& what) { return bad_input(g.source + ": node '" + n.name + "': " + what); };
+  bool has_weight = n.op_type.rfind("Conv", 0) == 0;
+  // An empty input name (found by fuzz_onnx: crash-conv-without-x) reaches libonnx's Conv
+  // inference as a null type.
+  if (n.inputs.empty() || n.inputs[0] < 0) return fail("expected an input X, got none");
+  if (has_weight && (n.inputs.size() < 2 || n.inputs[1] < 0)) return fail("expected a weight W, got none");
   if (input_rank < 0) return {};
   const auto rank = static_cast<size_t>(input_rank);
   if (rank < 3) return fail("expected an input of rank >= 3, got rank " + std::to_string(rank));
-  bool has_weight = n.op_type.rfind("Conv", 0) == 0;
   if (has_weight && weight_rank >= 0 && static_cast<size_t>(weight_rank) != rank) {
     return fail("expected a weight of rank " + std::to_string(rank) + " like the input, got rank " +
                 std::to_string(weight_rank));
