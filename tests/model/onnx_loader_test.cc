@@ -204,6 +204,17 @@ TEST(OnnxCorrupt, ConvWithoutItsInputIsAnError) {
   EXPECT_EQ(g.error().message, "t.onnx: node 'conv': expected an input X, got none");
 }
 
+// Found by fuzz_onnx (tests/fuzz/corpus/onnx/crash-lstm-rank4): libonnx's LSTM inference
+// read a rank-4 X out of bounds.
+TEST(OnnxCorrupt, RecurrentInputOfRank4IsAnError) {
+  ModelBuilder b;
+  b.input("x", {"1", "8", "16", "16"}).init("w", {1, 16, 16}).init("r", {1, 16, 4}).output("y");
+  ModelBuilder::i(b.node("LSTM", {"x", "w", "r"}, {"y"}, "lstm"), "hidden_size", 4);
+  auto g = b.load();
+  ASSERT_FALSE(g);
+  EXPECT_EQ(g.error().message, "t.onnx: node 'lstm': X: expected rank 3, got rank 4");
+}
+
 TEST(OnnxCorrupt, PoolWithoutKernelIsAnError) {
   ModelBuilder b;
   b.input("x", {"1", "8", "16", "16"}).output("y");

@@ -229,6 +229,20 @@ bool any_unshaped(const Graph& g) {
   return false;
 }
 
+// RNN, GRU and LSTM: libonnx 1.12 reads their X, W and R dims without checking ranks
+// (found by fuzz_onnx: crash-lstm-rank4, a rank-4 X read out of bounds). Each must be
+// given, and of rank 3 where its rank is known.
+Status check_recurrent(const Graph& g, const GraphNode& n, const std::vector<int>& ranks) {
+  const char* names[] = {"X", "W", "R"};
+  for (size_t k = 0; k < 3; ++k) {
+    const std::string what = g.source + ": node '" + n.name + "': " + names[k] + ": ";
+    if (k >= n.inputs.size() || n.inputs[k] < 0) return bad_input(what + "expected a tensor, got none");
+    int r = ranks[static_cast<size_t>(n.inputs[k])];
+    if (r >= 0 && r != 3) return bad_input(what + "expected rank 3, got rank " + std::to_string(r));
+  }
+  return {};
+}
+
 // Refuses, before libonnx's inference runs, the Conv and pooling nodes it would crash on.
 // A node whose input rank is only known after inference still reaches libonnx (leaving it
 // out loses the shapes of real models: ConvNeXt's LayerNorm is ReduceMean, Sub, Pow, ...).
@@ -238,7 +252,11 @@ Status check_before_inference(const Graph& g) {
     return k < n.inputs.size() && n.inputs[k] >= 0 ? ranks[static_cast<size_t>(n.inputs[k])] : -1;
   };
   for (const auto& n : g.nodes) {
-    if (!conv_pool_ops().count(n.op_type) || !n.domain.empty()) continue;
+    if (!n.domain.empty()) continue;
+    if (n.op_type == "RNN" || n.op_type == "GRU" || n.op_type == "LSTM") {
+      if (auto s = check_recurrent(g, n, ranks); !s) return s;
+    }
+    if (!conv_pool_ops().count(n.op_type)) continue;
     if (auto s = check_conv_pool(g, n, rank_of(n, 0), rank_of(n, 1)); !s) return s;
   }
   return {};
