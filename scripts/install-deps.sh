@@ -8,6 +8,8 @@ pkgs=(
   libopenblas-dev libnlopt-cxx-dev libsqlite3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-dev
+  pybind11-dev python3-dev python3-venv python3-pytest
+  libcpp-httplib-dev
 )
 missing=()
 for p in "${pkgs[@]}"; do
