@@ -175,6 +175,14 @@ TEST_F(ServerTest, ServesThePageAndTheApiDescription) {
   for (const api::Endpoint& e : api::endpoints()) {
     EXPECT_TRUE(doc["paths"].contains("/api/v1/" + std::string(e.name))) << e.name;
   }
+  for (const char* catalog : {"models", "hardware"}) {
+    auto r = c.Get((std::string("/api/v1/") + catalog).c_str());
+    ASSERT_TRUE(r) << catalog;
+    ASSERT_EQ(r->status, 200) << catalog;
+    auto lib = api::call(catalog, Json::object());
+    ASSERT_TRUE(lib) << catalog;
+    EXPECT_EQ(r->body, lib->dump(2) + "\n") << catalog;
+  }
   auto commands = c.Get("/api/v1/commands");
   ASSERT_TRUE(commands);
   EXPECT_EQ(Json::parse(commands->body).size(), api::endpoints().size());
