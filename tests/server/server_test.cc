@@ -7,6 +7,7 @@
 #include <httplib.h>
 
 #include <atomic>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -118,13 +119,18 @@ TEST_F(ServerTest, BodiesOverTheLimitAre413) {
 }
 
 TEST_F(ServerTest, NoFileOfTheServerIsReachable) {
-  for (const char* model : {"/etc/passwd", "../../etc/passwd", "./config.json", "~/.ssh/id_rsa", "tests"}) {
+  // A bare name that exists in the server's working directory counts as a path too.
+  const std::string local = "flopscope-server-test-local-file";
+  std::ofstream(local) << "secret";
+  for (std::string model : {std::string("/etc/passwd"), std::string("../../etc/passwd"), std::string("./config.json"),
+                            std::string("~/.ssh/id_rsa"), local}) {
     Json options = {{"model", model}};
     auto r = post("/api/v1/count", options.dump());
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 400) << model;
-    EXPECT_NE(r->body.find("reads no file of its own"), std::string::npos) << model;
+    EXPECT_NE(r->body.find("reads no file of its own"), std::string::npos) << model << ": " << r->body;
   }
+  std::remove(local.c_str());
   auto c = client();
   for (const char* path : {"/../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/index.html/../../../etc/passwd"}) {
     auto r = c.Get(path);
