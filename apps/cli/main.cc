@@ -65,11 +65,7 @@ int print_output(const Result<api::Output>& out, const api::Render& render) {
 }
 
 void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) {
-  std::vector<bool> right(header.size(), true);
-  if (!right.empty()) right[0] = false;
-  Table t(header, right);
-  for (const auto& r : rows) t.add(r);
-  std::cout << t.render();
+  std::cout << render_table(header, rows);
 }
 
 }  // namespace flopscope::cli

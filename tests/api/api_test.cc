@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "api/cli_check.h"
+
 #include <algorithm>
 #include <fstream>
 #include <sstream>
@@ -14,6 +16,11 @@
 
 namespace flopscope::api {
 namespace {
+
+using cli_check::CliCase;
+using cli_check::expect_same_document;
+using cli_check::expect_same_error;
+using cli_check::run_cli;
 
 const std::string kData = FLOPSCOPE_TEST_DATA;
 
@@ -119,24 +126,6 @@ TEST(Api, TextAndJsonComeFromTheSameCall) {
 
 // The CLI prints exactly the library's document: each case runs `flopscope ARGS --json` and
 // api::call(COMMAND, OPTIONS), and the two must be equal as JSON values.
-struct CliCase {
-  const char* command;
-  std::string args;
-  Json options;
-};
-
-std::string run_cli(const std::string& args, int* status, bool stderr_only = false) {
-  std::string cmd = std::string(FLOPSCOPE_CLI) + " " + args + (stderr_only ? " --json 2>&1 >/dev/null" : " --json 2>/dev/null");
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return "";
-  std::string out;
-  char buf[65536];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  *status = pclose(p);
-  return out;
-}
-
 std::vector<CliCase> cli_cases() {
   const std::string onnx = kData + "/onnx/";
   return {
@@ -152,15 +141,7 @@ std::vector<CliCase> cli_cases() {
 }
 
 TEST(Api, CliJsonEqualsTheLibraryDocument) {
-  for (const CliCase& c : cli_cases()) {
-    int status = -1;
-    std::string out = run_cli(c.args, &status);
-    ASSERT_EQ(status, 0) << c.args;
-    Json cli = Json::parse(out);
-    auto lib = call(c.command, c.options);
-    ASSERT_TRUE(lib) << c.args << ": " << lib.error().message;
-    EXPECT_EQ(cli, *lib) << c.args << "\nCLI:\n" << cli.dump(1) << "\nlibrary:\n" << lib->dump(1);
-  }
+  for (const CliCase& c : cli_cases()) expect_same_document(c);
 }
 
 // A mistake gets the same one line from the CLI (after "flopscope: ") and from the library.
@@ -172,14 +153,7 @@ TEST(Api, CliErrorsEqualTheLibraryErrors) {
       {"count", "count " + onnx + "gpt2.onnx --dim batch=2", {{"model", onnx + "gpt2.onnx"}, {"dim", "batch=2"}}},
       {"count", "count llama-3.1-8b --hardware h100-sxm", {{"model", "llama-3.1-8b"}, {"hardware", "h100-sxm"}}},
   };
-  for (const CliCase& c : cases) {
-    int status = -1;
-    std::string err = run_cli(c.args, &status, true);
-    auto lib = call(c.command, c.options);
-    ASSERT_FALSE(lib) << c.args;
-    EXPECT_EQ(err, "flopscope: " + lib.error().message + "\n") << c.args;
-    EXPECT_EQ(WEXITSTATUS(status), lib.error().kind == ErrorKind::kFailure ? 1 : 2) << c.args;
-  }
+  for (const CliCase& c : cases) expect_same_error(c);
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 // (api/*.h): the CLI prints exactly the library's documents and errors, and what they compute.
 #include <gtest/gtest.h>
 
+#include "api/cli_check.h"
+
 #include <regex>
 #include <sys/wait.h>
 
@@ -18,25 +20,12 @@
 namespace flopscope::api {
 namespace {
 
+using cli_check::CliCase;
+using cli_check::expect_same_document;
+using cli_check::expect_same_error;
+using cli_check::run_cli;
+
 const std::string kData = FLOPSCOPE_TEST_DATA;
-
-std::string run_cli(const std::string& args, int* status, bool stderr_only = false) {
-  std::string cmd = std::string(FLOPSCOPE_CLI) + " " + args + (stderr_only ? " --json 2>&1 >/dev/null" : " --json 2>/dev/null");
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return "";
-  std::string out;
-  char buf[65536];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  *status = pclose(p);
-  return out;
-}
-
-struct CliCase {
-  const char* command;
-  std::string args;
-  Json options;
-};
 
 const char* const kInferArgs = "--mode infer --requests 64 --batch 8 --prompt 256 --output 32";
 Json infer_options(const char* model) {
@@ -68,15 +57,7 @@ TEST(PlanApi, CliJsonEqualsTheLibraryDocument) {
       {"plan/train", "plan train llama-3.2-1b --hardware h100-sxm --gpus 8 --global-batch 64 --seq 2048 --top 3",
        {{"model", "llama-3.2-1b"}, {"hardware", "h100-sxm"}, {"gpus", 8}, {"global_batch", 64}, {"seq", 2048}, {"top", 3}}},
   };
-  for (const CliCase& c : cases) {
-    int status = -1;
-    std::string out = run_cli(c.args, &status);
-    ASSERT_EQ(status, 0) << c.args;
-    Json cli = Json::parse(out);
-    auto lib = call(c.command, c.options);
-    ASSERT_TRUE(lib) << c.args << ": " << lib.error().message;
-    EXPECT_EQ(cli, *lib) << c.args << "\nCLI:\n" << cli.dump(1) << "\nlibrary:\n" << lib->dump(1);
-  }
+  for (const CliCase& c : cases) expect_same_document(c);
 }
 
 TEST(PlanApi, CliErrorsEqualTheLibraryErrors) {
@@ -103,14 +84,7 @@ TEST(PlanApi, CliErrorsEqualTheLibraryErrors) {
        {{"model", "llama-3.2-1b"}, {"hardware", "h100-sxm"}, {"gpus", 8}, {"global_batch", 64}, {"seq", 2048},
         {"recompute", "some"}}},
   };
-  for (const CliCase& c : cases) {
-    int status = -1;
-    std::string err = run_cli(c.args, &status, true);
-    auto lib = call(c.command, c.options);
-    ASSERT_FALSE(lib) << c.args;
-    EXPECT_EQ(err, "flopscope: " + lib.error().message + "\n") << c.args;
-    EXPECT_EQ(WEXITSTATUS(status), lib.error().kind == ErrorKind::kFailure ? 1 : 2) << c.args;
-  }
+  for (const CliCase& c : cases) expect_same_error(c);
 }
 
 TEST(PlanApi, UnknownOptionsAreRefused) {

@@ -2,6 +2,8 @@
 // mfu.h, report.h): the CLI prints exactly the library's documents and errors, and the
 // library's figures hold what the engine says.
 #include <gtest/gtest.h>
+
+#include "api/cli_check.h"
 #include <sys/wait.h>
 
 #include <cstdio>
@@ -19,25 +21,12 @@
 namespace flopscope::api {
 namespace {
 
+using cli_check::CliCase;
+using cli_check::expect_same_document;
+using cli_check::expect_same_error;
+using cli_check::run_cli;
+
 const std::string kData = FLOPSCOPE_TEST_DATA;
-
-std::string run_cli(const std::string& args, int* status, bool stderr_only = false) {
-  std::string cmd = std::string(FLOPSCOPE_CLI) + " " + args + (stderr_only ? " --json 2>&1 >/dev/null" : " --json 2>/dev/null");
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return "";
-  std::string out;
-  char buf[65536];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  *status = pclose(p);
-  return out;
-}
-
-struct CliCase {
-  const char* command;
-  std::string args;
-  Json options;
-};
 
 TEST(PredictApi, CliJsonEqualsTheLibraryDocument) {
   const std::string onnx = kData + "/onnx/";
@@ -72,15 +61,7 @@ TEST(PredictApi, CliJsonEqualsTheLibraryDocument) {
        {{"model", "llama-3.1-8b"}, {"tokens_per_second", 4e5}, {"hardware", "h100-sxm"}, {"gpus", 64}, {"seq", 8192}}},
       {"report", "report mixtral-8x7b", {{"model", "mixtral-8x7b"}}},
   };
-  for (const CliCase& c : cases) {
-    int status = -1;
-    std::string out = run_cli(c.args, &status);
-    ASSERT_EQ(status, 0) << c.args;
-    Json cli = Json::parse(out);
-    auto lib = call(c.command, c.options);
-    ASSERT_TRUE(lib) << c.args << ": " << lib.error().message;
-    EXPECT_EQ(cli, *lib) << c.args << "\nCLI:\n" << cli.dump(1) << "\nlibrary:\n" << lib->dump(1);
-  }
+  for (const CliCase& c : cases) expect_same_document(c);
 }
 
 TEST(PredictApi, CliErrorsEqualTheLibraryErrors) {
@@ -108,14 +89,7 @@ TEST(PredictApi, CliErrorsEqualTheLibraryErrors) {
        {{"model", "llama-3.1-8b"}, {"tokens_per_second", 4e7}, {"hardware", "h100-sxm"}, {"gpus", 64}, {"seq", 8192}}},
       {"report", "report llama-3.1-8b --context 0", {{"model", "llama-3.1-8b"}, {"context", 0}}},
   };
-  for (const CliCase& c : cases) {
-    int status = -1;
-    std::string err = run_cli(c.args, &status, true);
-    auto lib = call(c.command, c.options);
-    ASSERT_FALSE(lib) << c.args;
-    EXPECT_EQ(err, "flopscope: " + lib.error().message + "\n") << c.args;
-    EXPECT_EQ(WEXITSTATUS(status), lib.error().kind == ErrorKind::kFailure ? 1 : 2) << c.args;
-  }
+  for (const CliCase& c : cases) expect_same_error(c);
 }
 
 // A GEMM far past the ridge point runs at the compute roofline: time = FLOPs / (peak x

@@ -3,6 +3,8 @@
 // prints exactly the library's document and the library's error line, and what the
 // library computes holds.
 #include <gtest/gtest.h>
+
+#include "api/cli_check.h"
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -24,44 +26,12 @@
 namespace flopscope::api {
 namespace {
 
+using cli_check::CliCase;
+using cli_check::expect_same_document;
+using cli_check::expect_same_error;
+using cli_check::run_cli;
+
 const std::string kData = FLOPSCOPE_TEST_DATA;
-
-std::string run_cli(const std::string& args, int* status, bool stderr_only = false) {
-  std::string cmd = std::string(FLOPSCOPE_CLI) + " " + args + (stderr_only ? " --json 2>&1 >/dev/null" : " --json 2>/dev/null");
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return "";
-  std::string out;
-  char buf[65536];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  *status = pclose(p);
-  return out;
-}
-
-struct CliCase {
-  const char* command;
-  std::string args;
-  Json options;
-};
-
-void expect_same_document(const CliCase& c) {
-  int status = -1;
-  std::string out = run_cli(c.args, &status);
-  ASSERT_EQ(status, 0) << c.args;
-  Json cli = Json::parse(out);
-  auto lib = call(c.command, c.options);
-  ASSERT_TRUE(lib) << c.args << ": " << lib.error().message;
-  EXPECT_EQ(cli, *lib) << c.args << "\nCLI:\n" << cli.dump(1) << "\nlibrary:\n" << lib->dump(1);
-}
-
-void expect_same_error(const CliCase& c) {
-  int status = -1;
-  std::string err = run_cli(c.args, &status, true);
-  auto lib = call(c.command, c.options);
-  ASSERT_FALSE(lib) << c.args;
-  EXPECT_EQ(err, "flopscope: " + lib.error().message + "\n") << c.args;
-  EXPECT_EQ(WEXITSTATUS(status), lib.error().kind == ErrorKind::kFailure ? 1 : 2) << c.args;
-}
 
 // A ledger with billing, telemetry and progress imported, in a folder of its own.
 std::string test_ledger() {

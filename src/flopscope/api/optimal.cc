@@ -36,14 +36,6 @@ constexpr const char* kComputeConvention =
 std::string loss_text(const std::optional<double>& loss) { return loss ? fmt::format("{:.4f}", *loss) : "-"; }
 Json opt_json(const std::optional<double>& v) { return v ? Json(*v) : Json(nullptr); }
 
-std::string table_text(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) {
-  std::vector<bool> right(header.size(), true);
-  if (!right.empty()) right[0] = false;
-  Table t(header, right);
-  for (const auto& r : rows) t.add(r);
-  return t.render();
-}
-
 // The one place that reaches the hardware and price catalogs.
 struct HardwareChoice {
   const Hardware* hw = nullptr;
@@ -347,12 +339,12 @@ Result<Output> optimal(const OptimalOptions& o, const Render& render) {
     if (o.gpus > 0) header.push_back(fmt::format("wall ({} GPUs)", o.gpus));
     header.push_back("cost");
   }
-  s += table_text(header, rows);
+  s += render_table(header, rows);
   if (!inf_rows.empty()) {
     s += fmt::format("\nInference-aware optimum (Sardana et al. 2024): same loss, {} lifetime inference tokens, "
                      "minimising 6ND + 2NT{}\n\n",
                      format_si(o.inference_tokens), o.inference_mfu > 0 ? " weighted by cost (MFU ratio)" : "");
-    s += table_text({"law", "params (C-opt)", "params (inf-aware)", "smaller by", "tokens", "total FLOPs (C-opt)",
+    s += render_table({"law", "params (C-opt)", "params (inf-aware)", "smaller by", "tokens", "total FLOPs (C-opt)",
                      "total FLOPs (inf-aware)", "saved"},
                     inf_rows);
   }

@@ -23,14 +23,6 @@ std::string sci(double v) { return fmt::format("{:.3g}", v); }
 Json opt_json(const std::optional<double>& v) { return v ? Json(*v) : Json(nullptr); }
 std::string loss_text(const std::optional<double>& v) { return v ? fmt::format("{:.4f}", *v) : "-"; }
 
-std::string table_text(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) {
-  std::vector<bool> right(header.size(), true);
-  if (!right.empty()) right[0] = false;
-  Table t(header, right);
-  for (const auto& r : rows) t.add(r);
-  return t.render();
-}
-
 struct ModelSize {
   std::string name;
   double params_active = 0;  ///< per token (dense: all)
@@ -138,12 +130,12 @@ Result<Output> overtrain(const OvertrainOptions& o, const Render& render) {
                    format_si(m->params_total), format_si(m->params_active), format_si(tokens),
                    o.tokens > 0 ? "--tokens" : m->tokens_source);
   s += "Against the compute-optimal model for the same training compute (C = 6 N D):\n\n";
-  s += table_text({"law", "N", "compute", "tokens/param", "optimal t/p", "past optimum", "optimal N", "optimal D", "loss",
+  s += render_table({"law", "N", "compute", "tokens/param", "optimal t/p", "past optimum", "optimal N", "optimal D", "loss",
                    "optimal loss", "inference FLOPs/token saved"},
                   rows);
   if (!rows2.empty()) {
     s += "\nThe cheapest model reaching the same predicted loss, and when training longer pays back:\n\n";
-    s += table_text({"law", "N", "D", "training compute", "extra paid", "FLOPs/token saved", "break-even tokens"}, rows2);
+    s += render_table({"law", "N", "D", "training compute", "extra paid", "FLOPs/token saved", "break-even tokens"}, rows2);
   }
   s += "\nNotes:\n"
        "  Inference FLOPs per token are 2 N (forward pass; attention over the context not included).\n"

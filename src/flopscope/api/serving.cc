@@ -3,30 +3,11 @@
 #include <fmt/format.h>
 
 #include "flopscope/api/common.h"
+#include "flopscope/api/setup.h"
 #include "flopscope/perf/predict.h"
 #include "flopscope/util/dtype.h"
 
 namespace flopscope::api {
-
-namespace {
-
-// The system a tp > 1 replica sits in: the catalog's for the hardware, else a lone node.
-Result<System> replica_system(const Hardware& hw, int64_t gpus) {
-  System s;
-  if (const System* ref = SystemCatalog::builtin().for_hardware(hw.id)) {
-    s = *ref;
-  } else {
-    s = standalone_system(hw);
-  }
-  if (gpus > s.gpus_per_node && !s.network().multi_node()) {
-    return bad_input(fmt::format("--system: '{}' has no network to other nodes in the catalog; {} GPUs need more than "
-                                 "its {} per node (give --system)",
-                                 s.id, gpus, s.gpus_per_node));
-  }
-  return s;
-}
-
-}  // namespace
 
 void read_serving_model(OptionsReader& r, ServingModel& m) {
   r.model("model", m.model, m.model_config)
@@ -110,7 +91,7 @@ Result<ServingSetup> resolve_serving(const ServingModel& m, const std::string& h
   out.decode_engine = std::make_unique<TimingEngine>(*out.hardware, profile, decode_sw);
   if (w.parallel.tp > 1) {
     if (auto st = validate(w.parallel, out.spec); !st) return st.error();
-    auto sys = replica_system(*out.hardware, w.parallel.devices());
+    auto sys = resolve_system("", *out.hardware, w.parallel.devices());
     if (!sys) return sys.error();
     out.system = *sys;
     w.parallel.gpus_per_node = sys->gpus_per_node;

@@ -62,6 +62,15 @@ std::string Table::render_lines(int indent, bool with_header) const {
   return out;
 }
 
+std::string render_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows,
+                         int indent) {
+  std::vector<bool> right(header.size(), true);
+  if (!right.empty()) right[0] = false;
+  Table t(header, right);
+  for (const auto& r : rows) t.add(r);
+  return t.render(indent);
+}
+
 std::string render_fields(const std::vector<std::pair<std::string, std::string>>& fields, int indent) {
   size_t w = 0;
   for (const auto& [k, v] : fields) w = std::max(w, display_width(k));

@@ -33,6 +33,10 @@ class Table {
   std::vector<std::vector<std::string>> rows_;  // an empty row is a rule
 };
 
+/// A table whose first column is text and the others numbers (right-aligned), rendered.
+std::string render_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows,
+                         int indent = 0);
+
 /// "key: value" lines with the keys padded to one width.
 std::string render_fields(const std::vector<std::pair<std::string, std::string>>& fields, int indent = 0);
 
