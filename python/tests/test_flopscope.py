@@ -35,10 +35,23 @@ CASES = [
     ("count", QWEN, {"seq": 4096}, ["count", QWEN, "--seq", "4096"]),
     ("count", os.path.join(DATA, "onnx", "resnet50.onnx"), {"hardware": "h100-sxm"},
      ["count", os.path.join(DATA, "onnx", "resnet50.onnx"), "--hardware", "h100-sxm"]),
+    ("predict_decode", "llama-3.1-8b", {"hardware": "h100-sxm", "batch": 8, "context": 2048},
+     ["predict", "decode", "llama-3.1-8b", "--hardware", "h100-sxm", "--batch", "8", "--context", "2048"]),
+    ("predict_train", "llama-3.2-1b", {"hardware": "h100-sxm", "micro_batch": 4, "seq": 2048, "recompute": "full"},
+     ["predict", "train", "llama-3.2-1b", "--hardware", "h100-sxm", "--micro-batch", "4", "--seq", "2048",
+      "--recompute", "full"]),
+    ("predict_gemm", None, {"m": 4096, "n": 4096, "k": 4096, "hardware": "h200", "dtype": "fp8"},
+     ["predict", "gemm", "--m", "4096", "--n", "4096", "--k", "4096", "--hardware", "h200", "--dtype", "fp8"]),
+    ("memory", "llama-3.1-70b", {"mode": "train", "batch": 1, "seq": 4096},
+     ["memory", "llama-3.1-70b", "--mode", "train", "--batch", "1", "--seq", "4096"]),
+    ("optimal", None, {"flops": 1e22, "hardware": "h100-sxm"},
+     ["optimal", "--flops", "1e22", "--hardware", "h100-sxm"]),
 ]
 
 ERRORS = [
     ("count", "llama-3.1-8b", {"batch": 0}, ["count", "llama-3.1-8b", "--batch", "0"]),
+    ("predict_decode", "llama-3.1-8b", {"hardware": "h100x", "batch": 8, "context": 2048},
+     ["predict", "decode", "llama-3.1-8b", "--hardware", "h100x", "--batch", "8", "--context", "2048"]),
     ("count", "no-such-model", {}, ["count", "no-such-model"]),
 ]
 
