@@ -1,10 +1,5 @@
 #include "layout_flags.h"
 
-#include <iostream>
-
-#include "command.h"
-#include "flopscope/api/predict.h"
-#include "flopscope/api/setup.h"
 
 namespace flopscope::cli {
 
@@ -33,32 +28,6 @@ void add_layout_flags(CLI::App& sub, LayoutFlags& f, bool with_layout) {
   sub.add_option("--zero", f.zero, "ZeRO stage: 0 replicated, 1 optimizer states sharded (distributed optimizer), "
                                    "2 + gradients, 3 + weights (FSDP full shard)")
       ->capture_default_str();
-}
-
-Parallel to_parallel(const LayoutFlags& f) {
-  Parallel p;
-  p.tp = f.tp;
-  p.pp = f.pp;
-  p.ep = f.ep;
-  p.cp = f.cp;
-  p.virtual_stages = f.virtual_stages;
-  p.sequence_parallel = f.sp;
-  p.zero = f.zero;
-  return p;
-}
-
-Result<System> resolve_system(const std::string& flag, const Hardware& hw, int64_t gpus) {
-  return api::resolve_system(flag, hw, gpus);
-}
-
-nlohmann::json parallel_train_json(const ParallelPrediction& p, const std::string& model, const Hardware& hw,
-                                   const System& system) {
-  return api::parallel_train_json(p, model, hw, system);
-}
-
-void print_parallel_train(const ParallelPrediction& p, const std::string& model, const Hardware& hw,
-                          const System& system) {
-  std::cout << api::parallel_train_text(p, model, hw, system, render_for(false));
 }
 
 }  // namespace flopscope::cli

@@ -1,16 +1,12 @@
 // The many-device flags (--gpus, --tp, --sp, --pp, --virtual-stages, --ep, --cp, --zero,
-// --global-batch, --system) that `predict train` and `plan train` share, and the system
-// they run on (api/setup.h, api/predict.h).
+// --global-batch, --system) that `predict train` and `plan train` share; the library
+// (api/setup.h, api/predict.h) turns them into a layout and a system.
 #pragma once
 
 #include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
+#include <cstdint>
 #include <string>
 
-#include "flopscope/cost/parallel.h"
-#include "flopscope/hw/system.h"
-#include "flopscope/perf/parallel.h"
-#include "flopscope/util/result.h"
 
 namespace flopscope::cli {
 
@@ -27,20 +23,5 @@ struct LayoutFlags {
 
 /// Adds the flags; `with_layout` false adds only --gpus, --global-batch, --system (plan train).
 void add_layout_flags(CLI::App& sub, LayoutFlags& f, bool with_layout = true);
-
-/// The layout the flags describe (dp is derived later, from --gpus).
-Parallel to_parallel(const LayoutFlags& f);
-
-/// The system (api::resolve_system): --system (its hardware must match --hardware), or the
-/// catalog's reference node of the hardware, or a standalone node.
-Result<System> resolve_system(const std::string& system_flag, const Hardware& hardware, int64_t gpus);
-
-/// The result document of a many-device training prediction (api::parallel_train_json).
-nlohmann::json parallel_train_json(const ParallelPrediction& p, const std::string& model, const Hardware& hardware,
-                                   const System& system);
-
-/// Prints the human-readable report of the same (api::parallel_train_text).
-void print_parallel_train(const ParallelPrediction& p, const std::string& model, const Hardware& hardware,
-                          const System& system);
 
 }  // namespace flopscope::cli

@@ -24,8 +24,4 @@ api::EngineOptions hardware_options(const Common& c) {
   return o;
 }
 
-Result<Setup> resolve(const Common& c, Software software_default) {
-  return api::resolve_setup(hardware_options(c), software_default);
-}
-
 }  // namespace flopscope::cli

@@ -25,13 +25,7 @@ struct Common {
 
 void add_common(CLI::App& sub, Common& c, const char* software_default = "eager");
 
-/// Everything the engine needs, resolved from the common options (api/setup.h).
-using Setup = api::Setup;
-
 /// The library's form of the options; warnings go to stderr ("flopscope: warning: ...").
 api::EngineOptions hardware_options(const Common& c);
-
-/// Resolves the options; `software_default` applies when --software is not given.
-Result<Setup> resolve(const Common& c, Software software_default = Software::kEager);
 
 }  // namespace flopscope::cli
