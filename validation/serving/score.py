@@ -1,13 +1,25 @@
 #!/usr/bin/env python3
 """Scores `flopscope simulate` against published serving measurements (points.json).
 
-For every point it runs the simulator under the benchmark's load (closed loop at the
-published concurrency, fixed prompt and output lengths) and compares output tokens/s, mean
-inter-token latency and mean time to first token. Prints one row per point and the median
-|error| of each. Standard library only.
+For every point it runs the simulator under the benchmark's load and compares what the
+source measured: output tokens/s, mean inter-token latency (TPOT), mean time to first
+token and mean end-to-end latency, each only where the point carries it. Loads, by the
+point's keys:
+
+    "concurrency": C           closed loop, C clients (genai-perf / AIPerf, vllm bench serve
+                               --max-concurrency); 4C requests, at least 40
+    "rate": "inf", "requests"  offline: every request queued at t = 0 (trtllm-bench throughput)
+    "batch": B                 a static batch (gptSessionBenchmark, vLLM benchmark_latency): B
+                               requests queued at t = 0 with --max-running B, run together
+
+Throughput is "output_tokens_per_second" (all GPUs of the replica) or
+"output_tokens_per_second_per_gpu" (as per-GPU tables print it; compared as that x tp).
+Fixed prompt and output lengths throughout. Prints one row per point and the median |error|
+of each metric. Standard library only.
 
     validation/serving/score.py --flopscope build/dev/flopscope
     validation/serving/score.py --flopscope build/dev/flopscope --check scores.json
+    validation/serving/score.py --flopscope build/dev/flopscope --markdown table.md
 """
 import argparse
 import json
@@ -22,6 +34,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 def simulate(binary, p):
     if "concurrency" in p:  # closed loop, as genai-perf / AIPerf run it
         load = ["--concurrency", str(p["concurrency"]), "--requests", str(max(4 * p["concurrency"], 40))]
+    elif "batch" in p:  # a static batch: all of it queued at once and admitted together
+        load = ["--rate", "inf", "--requests", str(p["batch"]), "--max-running", str(p["batch"])]
     else:  # offline: every request queued at once
         load = ["--rate", "inf", "--requests", str(p["requests"])]
     cmd = [binary, "simulate", p["model"], "--hardware", p["hardware"], "--tp", str(p["tp"]),
@@ -33,42 +47,87 @@ def simulate(binary, p):
     return json.loads(out.stdout)
 
 
+def published_throughput(p):
+    """Output tokens/s of the whole replica as the source gave it, or None."""
+    if "output_tokens_per_second" in p:
+        return p["output_tokens_per_second"]
+    if "output_tokens_per_second_per_gpu" in p:
+        return p["output_tokens_per_second_per_gpu"] * p["tp"]
+    return None
+
+
+def load_label(p):
+    if "concurrency" in p:
+        return f"c={p['concurrency']}"
+    if "batch" in p:
+        return f"b={p['batch']}"
+    return "inf"
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--flopscope", required=True, help="path to the flopscope binary")
     ap.add_argument("--check", help="scores.json: fail when a median |error| exceeds its bound")
+    ap.add_argument("--markdown", help="also write the per-point table as Markdown to this file")
     args = ap.parse_args()
     with open(os.path.join(HERE, "points.json"), encoding="utf-8") as f:
         doc = json.load(f)
-    errs = {"throughput": [], "itl": [], "ttft": []}
-    print(f"{'model':16} {'c':>4} {'in/out':>10} {'tok/s pub':>10} {'sim':>8} {'err':>7} "
-          f"{'ITL ms pub':>10} {'sim':>7} {'err':>7} {'TTFT ms pub':>11} {'sim':>9} {'err':>7}")
-    for p in doc["points"]:
+    errs = {"throughput": [], "itl": [], "ttft": [], "e2e": []}
+    md = ["| # | source | model | hardware | tp | dtype | load | in/out | tok/s pub | sim | err "
+          "| ITL ms pub | sim | err | TTFT ms pub | sim | err | e2e ms pub | sim | err |",
+          "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    print(f"{'#':>3} {'model':15} {'hardware':13} {'tp':>2} {'load':>6} {'in/out':>11} "
+          f"{'tok/s pub':>9} {'sim':>8} {'err':>7} {'ITL ms pub':>10} {'sim':>7} {'err':>7} "
+          f"{'TTFT ms pub':>11} {'sim':>9} {'err':>7} {'e2e ms pub':>10} {'sim':>8} {'err':>7}")
+    for n, p in enumerate(doc["points"], 1):
         r = simulate(args.flopscope, p)
-        sim_t = r["output_tokens_per_second"]
-        e_t = sim_t / p["output_tokens_per_second"] - 1
-        errs["throughput"].append(abs(e_t))
-        row = (f"{p['model']:16} {str(p.get('concurrency', 'inf')):>4} "
-               f"{str(p['prompt']) + '/' + str(p['output']):>10} "
-               f"{p['output_tokens_per_second']:>10.1f} {sim_t:>8.1f} {e_t:>+7.1%} ")
-        if "itl_s" in p:
-            sim_i = r["itl_seconds"]["mean"]
-            sim_f = r["ttft_seconds"]["mean"]
-            e_i = sim_i / p["itl_s"] - 1
-            e_f = sim_f / p["ttft_s"] - 1
-            errs["itl"].append(abs(e_i))
-            errs["ttft"].append(abs(e_f))
-            row += (f"{p['itl_s'] * 1e3:>10.2f} {sim_i * 1e3:>7.2f} {e_i:>+7.1%} "
-                    f"{p['ttft_s'] * 1e3:>11.1f} {sim_f * 1e3:>9.1f} {e_f:>+7.1%}")
-        print(row)
-    medians = {k: statistics.median(v) for k, v in errs.items()}
-    print(f"\n{len(doc['points'])} points; median |error|: throughput {medians['throughput']:.1%} "
-          f"({len(errs['throughput'])} points), ITL {medians['itl']:.1%} ({len(errs['itl'])}), "
-          f"TTFT {medians['ttft']:.1%} ({len(errs['ttft'])})")
+        cells = []  # (published, simulated, error) per metric, or None
+        pub_t = published_throughput(p)
+        if pub_t is not None:
+            sim_t = r["output_tokens_per_second"]
+            e_t = sim_t / pub_t - 1
+            errs["throughput"].append(abs(e_t))
+            cells.append((pub_t, sim_t, e_t))
+        else:
+            cells.append(None)
+        for key, name in (("itl_s", "itl_seconds"), ("ttft_s", "ttft_seconds"),
+                          ("e2e_s", "e2e_seconds")):
+            if key in p:
+                sim = r[name]["mean"]
+                e = sim / p[key] - 1
+                errs[key[:-2]].append(abs(e))
+                cells.append((p[key] * 1e3, sim * 1e3, e))
+            else:
+                cells.append(None)
+        inout = f"{p['prompt']}/{p['output']}"
+        row = (f"{n:>3} {p['model']:15} {p['hardware']:13} {p['tp']:>2} {load_label(p):>6} "
+               f"{inout:>11} ")
+        mdrow = (f"| {n} | {p['source']} | {p['model']} | {p['hardware']} | {p['tp']} | {p['dtype']} "
+                 f"| {load_label(p)} | {inout} ")
+        for c, (w1, w2, fmt) in zip(cells, ((9, 8, ".0f"), (10, 7, ".2f"), (11, 9, ".1f"),
+                                            (10, 8, ".1f"))):
+            if c is None:
+                row += f"{'':>{w1}} {'':>{w2}} {'':>7} "
+                mdrow += "| | | "
+            else:
+                row += f"{c[0]:>{w1}{fmt}} {c[1]:>{w2}{fmt}} {c[2]:>+7.1%} "
+                mdrow += f"| {c[0]:{fmt}} | {c[1]:{fmt}} | {c[2]:+.1%} "
+        print(row.rstrip())
+        md.append(mdrow + "|")
+    medians = {k: statistics.median(v) for k, v in errs.items() if v}
+    summary = (f"{len(doc['points'])} points; median |error|: throughput {medians['throughput']:.1%} "
+               f"({len(errs['throughput'])} points), ITL {medians['itl']:.1%} ({len(errs['itl'])}), "
+               f"TTFT {medians['ttft']:.1%} ({len(errs['ttft'])})")
+    if "e2e" in medians:
+        summary += f", e2e {medians['e2e']:.1%} ({len(errs['e2e'])})"
+    print("\n" + summary)
+    if args.markdown:
+        with open(args.markdown, "w", encoding="utf-8") as f:
+            f.write("\n".join(md) + "\n\n" + summary + "\n")
     if args.check:
         with open(args.check, encoding="utf-8") as f:
             bounds = json.load(f)
-        bad = [k for k, v in medians.items() if v > bounds[k] + 1e-9]
+        bad = [k for k, v in medians.items() if k in bounds and v > bounds[k] + 1e-9]
         if bad:
             print("worse than recorded: " + ", ".join(bad), file=sys.stderr)
             return 1
