@@ -5,7 +5,7 @@ pkgs=(
   build-essential cmake ninja-build pkg-config python3
   nlohmann-json3-dev libcli11-dev libfmt-dev libtomlplusplus-dev
   libprotobuf-dev protobuf-compiler libonnx-dev
-  libopenblas-dev libnlopt-cxx-dev libsqlite3-dev
+  libopenblas-dev libnlopt-cxx-dev libsqlite3-dev libglpk-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-dev
   pybind11-dev python3-dev python3-venv python3-pytest

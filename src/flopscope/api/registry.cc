@@ -9,6 +9,7 @@
 
 #include "flopscope/api/api.h"
 #include "flopscope/api/autoscale.h"
+#include "flopscope/api/budget.h"
 #include "flopscope/api/capacity.h"
 #include "flopscope/api/compress.h"
 #include "flopscope/api/count.h"
@@ -50,6 +51,8 @@ Result<Json> run_json(const Json& j, Result<Options> (*read)(const Json&),
 const Endpoint kEndpoints[] = {
     {"autoscale", "Autoscaling policies over a load curve: GPU-hours, cost, late and dropped requests",
      [](const Json& j) { return run_json(j, autoscale_options, autoscale); }},
+    {"budget/plan", "Plan a portfolio of jobs under a budget: environment, devices and month per job (GLPK)",
+     [](const Json& j) { return run_json(j, budget_plan_options, budget_plan); }},
     {"capacity", "Highest request rate within latency targets; replicas and cost",
      [](const Json& j) { return run_json(j, capacity_options, capacity); }},
     {"compress", "Quantization, sparsity, pruning and distillation side by side for serving",
