@@ -3,14 +3,24 @@
 // cloud exports write them) into a fresh ledger file, in one transaction, on one core: CSV
 // parsing, range checks, tag JSON, row keys and the inserts with their unique index. The
 // target (issue 14) is < 30 s. CsvParse times the RFC 4180 reader alone.
+//
+// ImportFocus1MPostgres imports the same file into a PostgreSQL ledger (a fresh schema
+// flopscope_bench of the database at FLOPSCOPE_BENCH_PG_URL; skipped when it is unset):
+//   bash tests/ledger/pg_server.sh start /tmp/pgbench
+//   export FLOPSCOPE_BENCH_PG_URL=$(bash tests/ledger/pg_server.sh url /tmp/pgbench)
+//   build/dev/bench/ledger_bench --benchmark_filter=Postgres
+//   bash tests/ledger/pg_server.sh stop /tmp/pgbench
 #include <benchmark/benchmark.h>
+#include <libpq-fe.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 
 #include "flopscope/ledger/csv_reader.h"
 #include "flopscope/ledger/import.h"
+#include "flopscope/ledger/postgres_ledger.h"
 #include "flopscope/ledger/sqlite_ledger.h"
 
 namespace flopscope {
@@ -42,6 +52,14 @@ const std::string& focus_csv() {
   return csv;
 }
 
+// Rows added by the last iteration, rows per second and bytes of CSV per second.
+void report_rows(benchmark::State& state, int64_t rows) {
+  state.counters["rows"] = static_cast<double>(rows);
+  state.counters["rows_per_second"] = benchmark::Counter(static_cast<double>(rows) * static_cast<double>(state.iterations()),
+                                                         benchmark::Counter::kIsRate);
+  state.SetBytesProcessed(static_cast<int64_t>(focus_csv().size()) * state.iterations());
+}
+
 void ImportFocus1M(benchmark::State& state) {
   const std::string& csv = focus_csv();
   const std::string path = (std::filesystem::temp_directory_path() / "flopscope-ledger-bench.db").string();
@@ -63,12 +81,56 @@ void ImportFocus1M(benchmark::State& state) {
     rows = r->rows_added;
   }
   for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
-  state.counters["rows"] = static_cast<double>(rows);
-  state.counters["rows_per_second"] = benchmark::Counter(static_cast<double>(rows) * static_cast<double>(state.iterations()),
-                                                         benchmark::Counter::kIsRate);
-  state.SetBytesProcessed(static_cast<int64_t>(csv.size()) * state.iterations());
+  report_rows(state, rows);
 }
 BENCHMARK(ImportFocus1M)->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();
+
+// The URL of an empty ledger in the schema flopscope_bench (dropped and created again), or "".
+std::string fresh_postgres_schema(const std::string& url, std::string* error) {
+  PGconn* c = PQconnectdb(url.c_str());
+  PGresult* r = PQstatus(c) == CONNECTION_OK
+                    ? PQexec(c, "DROP SCHEMA IF EXISTS flopscope_bench CASCADE; CREATE SCHEMA flopscope_bench")
+                    : nullptr;
+  const bool ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
+  if (!ok) *error = PQerrorMessage(c);
+  PQclear(r);
+  PQfinish(c);
+  if (!ok) return "";
+  return url + (url.find('?') == std::string::npos ? "?" : "&") + "options=-c%20search_path%3Dflopscope_bench";
+}
+
+void ImportFocus1MPostgres(benchmark::State& state) {
+  const char* base = std::getenv("FLOPSCOPE_BENCH_PG_URL");
+  if (!base || !*base) {
+    state.SkipWithError("FLOPSCOPE_BENCH_PG_URL is not set (a PostgreSQL database to import into)");
+    return;
+  }
+  const std::string& csv = focus_csv();
+  int64_t rows = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    std::string error;
+    const std::string url = fresh_postgres_schema(base, &error);
+    if (url.empty()) {
+      state.SkipWithError(error.c_str());
+      return;
+    }
+    auto db = PostgresLedger::open(url);
+    if (!db) {
+      state.SkipWithError(db.error().message.c_str());
+      return;
+    }
+    state.ResumeTiming();
+    auto r = import_text(**db, csv, "focus-1m.csv", {});
+    if (!r) {
+      state.SkipWithError(r.error().message.c_str());
+      return;
+    }
+    rows = r->rows_added;
+  }
+  report_rows(state, rows);
+}
+BENCHMARK(ImportFocus1MPostgres)->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();
 
 void CsvParse1M(benchmark::State& state) {
   const std::string& csv = focus_csv();

@@ -18,8 +18,9 @@ function(flopscope_add_stage stage)
 endfunction()
 
 # One test binary per stage: tests/<stage>/*_test.cc, linked against that stage.
+# PROPERTIES: more test properties for every discovered test (ledger: its PostgreSQL fixture).
 function(flopscope_add_stage_tests stage)
-  cmake_parse_arguments(ARG "" "" "DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "" "" "DEPS;PROPERTIES" ${ARGN})
   file(GLOB sources CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/${stage}/*_test.cc)
   if(NOT sources)
     return()
@@ -28,5 +29,5 @@ function(flopscope_add_stage_tests stage)
   target_link_libraries(${stage}_test PRIVATE flopscope_${stage} ${ARG_DEPS} GTest::gtest GTest::gtest_main GTest::gmock flopscope_warnings)
   target_include_directories(${stage}_test PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})  # tests/common/
   target_compile_definitions(${stage}_test PRIVATE FLOPSCOPE_TEST_DATA="${CMAKE_CURRENT_SOURCE_DIR}/data")
-  gtest_discover_tests(${stage}_test DISCOVERY_TIMEOUT 60 PROPERTIES LABELS ${stage})
+  gtest_discover_tests(${stage}_test DISCOVERY_TIMEOUT 60 PROPERTIES LABELS ${stage} ${ARG_PROPERTIES})
 endfunction()

@@ -10,6 +10,7 @@ pkgs=(
   clang libclang-rt-dev
   pybind11-dev python3-dev python3-venv python3-pytest
   libcpp-httplib-dev
+  libpq-dev postgresql  # the ledger's PostgreSQL back end (libpq) and the server its tests start
 )
 missing=()
 for p in "${pkgs[@]}"; do

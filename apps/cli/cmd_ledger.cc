@@ -13,7 +13,7 @@
 #include "flopscope/api/ledger.h"
 #include "flopscope/ledger/fields.h"
 #include "flopscope/ledger/import.h"
-#include "flopscope/ledger/sqlite_ledger.h"
+#include "flopscope/ledger/open_ledger.h"
 #include "flopscope/util/units.h"
 
 namespace flopscope::cli {
@@ -44,7 +44,7 @@ int run_import(const ImportFlags& f) {
   o.job = f.job;
   o.host = f.host;
   o.job_tag = f.job_tag;
-  auto store = SqliteLedger::open(f.db);
+  auto store = open_ledger(f.db);
   if (!store) return report_error(store.error());
   int rc = 0;
   nlohmann::json imports = nlohmann::json::array(), refused = nlohmann::json::array();
@@ -67,7 +67,7 @@ int run_import(const ImportFlags& f) {
                     r->already_imported ? "already imported" : "imported"});
   }
   if (f.json) {
-    print_json({{"db", f.db}, {"imports", imports}, {"refused", refused}});
+    print_json({{"db", ledger_display_name(f.db)}, {"imports", imports}, {"refused", refused}});
   } else if (!rows.empty()) {
     print_table({"file", "format", "rows", "new", "status"}, rows);
   }
@@ -77,7 +77,7 @@ int run_import(const ImportFlags& f) {
 // ---------------------------------------------------------------------- report, check
 
 void add_report_flags(CLI::App& sub, api::LedgerReportOptions& f, bool& json) {
-  sub.add_option("--db", f.db, "The ledger file (SQLite)")->required();
+  sub.add_option("--db", f.db, "The ledger: an SQLite file or a postgresql:// URL")->required();
   sub.add_option("--jobs", f.jobs, "Jobs file (TOML): model, hardware, gpus, micro_batch, seq, usd_plan per job");
   sub.add_option("--cap", f.cap, "Monthly spending cap in US dollars");
   sub.add_option("--window", f.window, "Days of spend the burn rate averages (default 7)");
@@ -91,7 +91,7 @@ std::function<int()> setup(CLI::App& sub) {
 
   auto in = std::make_shared<ImportFlags>();
   CLI::App* imp = sub.add_subcommand("import", "Import billing (FOCUS), GPU telemetry and training progress files");
-  imp->add_option("--db", in->db, "The ledger file (SQLite; created when absent)")->required();
+  imp->add_option("--db", in->db, "The ledger: an SQLite file (created when absent) or a postgresql:// URL")->required();
   imp->add_option("files", in->files, "Files to import, each in one transaction")->required();
   imp->add_option("--format", in->format, "focus, nvidia-smi, dcgm, jsonl or trainer-state (default: detected)");
   imp->add_option("--job", in->job, "Job of telemetry rows, and of progress rows that name none");
@@ -102,7 +102,8 @@ std::function<int()> setup(CLI::App& sub) {
   set_examples(*imp, {"flopscope ledger import --db spend.db focus-2024-09.csv",
                       "flopscope ledger import --db spend.db --job llama-8b-pt --host node-1 nvidia-smi.csv",
                       "flopscope ledger import --db spend.db --job llama-8b-pt --time 2024-09-01T12:00:00Z dcgm.prom",
-                      "flopscope ledger import --db spend.db progress.jsonl out/trainer_state.json --json"});
+                      "flopscope ledger import --db spend.db progress.jsonl out/trainer_state.json --json",
+                      "flopscope ledger import --db postgresql://finops@db.internal/ledger focus-2024-09.csv"});
   imp->callback([in, exit_code] { *exit_code = run_import(*in); });
 
   auto rep = std::make_shared<api::LedgerReportOptions>();
@@ -112,7 +113,8 @@ std::function<int()> setup(CLI::App& sub) {
   report->add_option("--period", rep->period, "day or month (default month)");
   set_examples(*report, {"flopscope ledger report --db spend.db",
                          "flopscope ledger report --db spend.db --cap 50000 --period day",
-                         "flopscope ledger report --db spend.db --jobs jobs.toml --json"});
+                         "flopscope ledger report --db spend.db --jobs jobs.toml --json",
+                         "flopscope ledger report --db postgresql://finops@db.internal/ledger --cap 50000"});
   report->callback([rep, rep_json, exit_code] {
     api::Render r = render_for(*rep_json);
     *exit_code = print_output(api::ledger_report(*rep, r), r);

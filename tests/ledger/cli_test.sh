@@ -1,14 +1,23 @@
 #!/usr/bin/env bash
 # `flopscope ledger` end to end: exit codes (0 ok, 1 a check rule fired, 2 bad input),
 # results on stdout and one-line diagnostics on stderr.
-#   cli_test.sh FLOPSCOPE WORKDIR
+#   cli_test.sh FLOPSCOPE WORKDIR [POSTGRES_URL]
+# With POSTGRES_URL the same run goes to a fresh schema of that database (--db URL), plus the
+# connection errors: a malformed URL is bad input (2), an unreachable server a failure (1),
+# each one line without the password.
 set -u
 bin=$1
 work=$2
-data=$(cd "$(dirname "$0")/../data/ledger" && pwd)
+pg=${3:-}
+here=$(cd "$(dirname "$0")" && pwd)
+data=$here/../data/ledger
 rm -rf "$work" && mkdir -p "$work" || exit 1
-db=$work/spend.db
 fail() { echo "FAIL: $*"; exit 1; }
+db=$work/spend.db
+if [ -n "$pg" ]; then
+  bash "$here/pg_server.sh" installed || exit $?
+  db=$(bash "$here/pg_server.sh" schema "$pg" cli_test) || fail "create schema cli_test"
+fi
 # expect RC PATTERN ARGS...: runs flopscope, checks the exit code and that stdout matches.
 expect() {
   local rc=$1 pattern=$2
@@ -49,6 +58,21 @@ expect 2 "^$" ledger report --db "$db" --period week
 expect 2 "^$" ledger report --db "$work/missing.db"
 grep -q "missing.db: cannot open ledger: no such file" "$work/err" || fail "missing ledger message: $(cat "$work/err")"
 [ ! -e "$work/missing.db" ] || fail "report created a ledger at a mistyped path"
+if [ -n "$pg" ]; then
+  expect 2 "^$" ledger import --db "postgresql://ann:s3cret@db.internal/x?colour=blue" "$data/focus_small.csv"
+  grep -qx 'flopscope: postgresql://ann@db.internal/x?colour=blue: not a PostgreSQL URL: invalid URI query parameter: "colour"' "$work/err" ||
+    fail "bad URL message: $(cat "$work/err")"
+  for sub in "import --db postgresql://ann:s3cret@127.0.0.1:1/x $data/focus_small.csv" "report --db postgresql://ann:s3cret@127.0.0.1:1/x"; do
+    expect 1 "^$" ledger $sub
+    [ "$(wc -l < "$work/err")" -eq 1 ] || fail "flopscope ledger $sub: expected one line, got: $(cat "$work/err")"
+    grep -q "^flopscope: postgresql://ann@127.0.0.1:1/x: cannot connect: " "$work/err" || fail "unreachable message: $(cat "$work/err")"
+    ! grep -q s3cret "$work/err" || fail "the password is in the message: $(cat "$work/err")"
+  done
+  # A database without a ledger: report creates nothing, says how to create one.
+  empty=$(bash "$here/pg_server.sh" schema "$pg" cli_test_empty) || fail "create schema cli_test_empty"
+  expect 2 "^$" ledger report --db "$empty"
+  grep -q "no ledger in this database (create it with flopscope ledger import --db" "$work/err" || fail "empty database message: $(cat "$work/err")"
+fi
 for sub in import report check; do
   expect 0 "Examples:" ledger "$sub" --help
 done

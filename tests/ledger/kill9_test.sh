@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # kill -9 in the middle of a large import (issue 14): the ledger must hold the file whole or
 # not at all, keep what was committed before, and take the same import again afterwards.
-#   kill9_test.sh FLOPSCOPE WORKDIR
+#   kill9_test.sh FLOPSCOPE WORKDIR [POSTGRES_URL]
 # Each attempt: a fresh ledger with focus_small.csv committed (10 rows), then a 400k-row
 # FOCUS import killed with SIGKILL: first after fixed delays (while rows are inserted), then
-# as soon as its WAL file has bytes in it (while the commit writes the transaction's pages).
+# (SQLite) as soon as its WAL file has bytes in it (while the commit writes the transaction's
+# pages). With POSTGRES_URL each attempt's ledger is a fresh schema of that database, and the
+# server must roll back the transaction of the client that vanished.
 set -u
 bin=$1
 work=$2
-data=$(cd "$(dirname "$0")/../data/ledger" && pwd)
+pg=${3:-}
+here=$(cd "$(dirname "$0")" && pwd)
+data=$here/../data/ledger
+if [ -n "$pg" ]; then bash "$here/pg_server.sh" installed || exit $?; fi
 rows=400000
 rm -rf "$work" && mkdir -p "$work" || exit 1
 big=$work/big.csv
@@ -39,6 +44,11 @@ check() {
   [ "$n" -eq $((rows + 10)) ] || fail "$db: after re-import $n rows (expected $((rows + 10)))"
   echo "$n"
 }
+# new_db ATTEMPT: where the attempt's fresh ledger lives.
+new_db() {
+  if [ -n "$pg" ]; then bash "$here/pg_server.sh" schema "$pg" "kill9_$1" || fail "create schema kill9_$1"
+  else echo "$work/ledger-$1.db"; fi
+}
 start_import() {
   "$bin" ledger import --db "$1" "$data/focus_small.csv" > /dev/null || fail "prior import"
   "$bin" ledger import --db "$1" "$big" > /dev/null 2>&1 &
@@ -48,9 +58,11 @@ start_import() {
 # 1. Killed while parsing and inserting (rows still in SQLite's page cache).
 attempt=0
 killed_inserting=0
-for delay in 0.5 1.5; do
+delays="0.5 1.5"
+[ -n "$pg" ] && delays="0.5 1.5 3"  # PostgreSQL: also while the batches are moved into the ledger
+for delay in $delays; do
   attempt=$((attempt + 1))
-  db=$work/ledger-$attempt.db
+  db=$(new_db $attempt) || exit 1
   start_import "$db"
   sleep "$delay"
   kill -9 "$pid" 2> /dev/null
@@ -64,6 +76,11 @@ for delay in 0.5 1.5; do
 done
 [ "$killed_inserting" -eq 1 ] || fail "no import was still running when killed (raise rows)"
 
+if [ -n "$pg" ]; then
+  echo "kill -9 (PostgreSQL): ok"
+  rm -rf "$work"
+  exit 0
+fi
 # 2. Killed while the transaction's pages are being written to the WAL (the commit).
 mid_way=0
 for attempt in 3 4 5 6 7 8; do

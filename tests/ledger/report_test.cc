@@ -6,7 +6,7 @@
 #include "flopscope/ledger/check.h"
 #include "flopscope/ledger/import.h"
 #include "flopscope/ledger/jobs_file.h"
-#include "flopscope/ledger/sqlite_ledger.h"
+#include "flopscope/ledger/open_ledger.h"
 #include "flopscope/model/load.h"
 #include "flopscope/perf/predict.h"
 #include "ledger_test_util.h"
@@ -15,15 +15,16 @@ namespace flopscope {
 namespace {
 
 using testing_ledger::fixture;
-using testing_ledger::fresh_db;
+using testing_ledger::Backend;
 
 // focus_small.csv, by ChargePeriodStart day (EffectiveCost):
 //   09-01 1000   09-02 1050.25   09-03 1250.50   09-04 1000   09-05 1149.50   09-06 900 (1000 - 100 credit)
-class LedgerReportTest : public ::testing::Test {
+class LedgerReportTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
-    auto db = SqliteLedger::open(fresh_db("report.db"));
-    ASSERT_TRUE(db);
+    LEDGER_REQUIRE_BACKEND(GetParam());
+    auto db = open_ledger(testing_ledger::fresh_ledger(GetParam(), "report.db"));
+    ASSERT_TRUE(db) << db.error().message;
     db_ = std::move(*db);
     for (const char* f : {"focus_small.csv", "nvidia_smi.csv", "progress.jsonl", "hf-run/checkpoint-500/trainer_state.json"}) {
       auto r = import_file(*db_, fixture(f), {});
@@ -35,8 +36,9 @@ class LedgerReportTest : public ::testing::Test {
     EXPECT_TRUE(r) << (r ? "" : r.error().message);
     return r ? *r : LedgerReport{};
   }
-  std::unique_ptr<SqliteLedger> db_;
+  std::unique_ptr<LedgerStore> db_;
 };
+INSTANTIATE_TEST_SUITE_P(Backends, LedgerReportTest, testing_ledger::all_backends(), testing_ledger::backend_param_name);
 
 double spend(const std::vector<SpendLine>& v, const std::string& key) {
   for (const SpendLine& s : v) {
@@ -45,7 +47,7 @@ double spend(const std::vector<SpendLine>& v, const std::string& key) {
   return -1;
 }
 
-TEST_F(LedgerReportTest, SpendByJobTagAndPeriod) {
+TEST_P(LedgerReportTest, SpendByJobTagAndPeriod) {
   ReportOptions o;
   o.period = LedgerPeriod::kDay;
   LedgerReport r = report(o);
@@ -68,7 +70,7 @@ TEST_F(LedgerReportTest, SpendByJobTagAndPeriod) {
   EXPECT_EQ(m.by_period[0].key, "2024-09");
 }
 
-TEST_F(LedgerReportTest, BurnRateAndTheDayTheCapIsReached) {
+TEST_P(LedgerReportTest, BurnRateAndTheDayTheCapIsReached) {
   ReportOptions o;
   o.usd_cap_per_month = 10000;
   LedgerReport r = report(o);
@@ -99,7 +101,7 @@ TEST(LedgerBurnRate, DecemberRollsIntoNextYear) {
   EXPECT_FALSE(b.day_cap_reached);
 }
 
-TEST_F(LedgerReportTest, GpuHoursAndIdleGpuHours) {
+TEST_P(LedgerReportTest, GpuHoursAndIdleGpuHours) {
   LedgerReport r = report();
   ASSERT_EQ(r.gpu_use.size(), 1u);
   const GpuUse& u = r.gpu_use[0];
@@ -122,7 +124,7 @@ TEST(LedgerGpuUse, LongGapCountsAtMostTwiceTheMedianInterval) {
   EXPECT_NEAR(u[0].gpu_hours, (60 + 60 + 120 + 60) / 3600.0, 1e-12);
 }
 
-TEST_F(LedgerReportTest, RealizedMfuAgainstThePrediction) {
+TEST_P(LedgerReportTest, RealizedMfuAgainstThePrediction) {
   ReportOptions o;
   auto jobs = load_jobs_toml(fixture("jobs.toml"));
   ASSERT_TRUE(jobs) << jobs.error().message;
@@ -157,7 +159,7 @@ TEST_F(LedgerReportTest, RealizedMfuAgainstThePrediction) {
   ASSERT_TRUE(hf.mfu_realized && hf.mfu_predicted);
 }
 
-TEST_F(LedgerReportTest, JobWithoutFactsHasNoMfu) {
+TEST_P(LedgerReportTest, JobWithoutFactsHasNoMfu) {
   LedgerReport r = report();  // no jobs file: only the JSONL header describes llama-8b-pt
   ASSERT_EQ(r.mfu.size(), 2u);
   EXPECT_FALSE(r.mfu[0].mfu_realized);
@@ -165,7 +167,7 @@ TEST_F(LedgerReportTest, JobWithoutFactsHasNoMfu) {
   EXPECT_TRUE(r.mfu[1].mfu_predicted);  // from the header
 }
 
-TEST_F(LedgerReportTest, UnknownHardwareInTheJobsFileIsBadInput) {
+TEST_P(LedgerReportTest, UnknownHardwareInTheJobsFileIsBadInput) {
   ReportOptions o;
   auto jobs = parse_jobs_toml("[jobs.llama-8b-pt]\nhardware = \"h10\"\n", "jobs.toml");
   ASSERT_TRUE(jobs);
@@ -190,7 +192,7 @@ std::vector<std::string> rules(const std::vector<Finding>& f) {
   return out;
 }
 
-TEST_F(LedgerReportTest, CheckRulesFireAtTheirThresholds) {
+TEST_P(LedgerReportTest, CheckRulesFireAtTheirThresholds) {
   ReportOptions o;
   o.jobs = *load_jobs_toml(fixture("jobs.toml"));  // llama-8b-pt usd_plan 5000, spent 6000
   LedgerReport r = report(o);

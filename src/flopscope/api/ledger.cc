@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <cmath>
-#include <filesystem>
 #include <memory>
 
 #include "flopscope/api/options.h"
@@ -11,22 +10,13 @@
 #include "flopscope/ledger/fields.h"
 #include "flopscope/ledger/jobs_file.h"
 #include "flopscope/ledger/report.h"
-#include "flopscope/ledger/sqlite_ledger.h"
+#include "flopscope/ledger/open_ledger.h"
 #include "flopscope/report/table.h"
 #include "flopscope/util/units.h"
 
 namespace flopscope::api {
 
 namespace {
-
-// Opens an existing ledger: a mistyped path must not create an empty one.
-Result<std::unique_ptr<SqliteLedger>> open_existing(const std::string& db) {
-  std::error_code ec;
-  if (!std::filesystem::exists(db, ec)) {
-    return not_found(db + ": cannot open ledger: no such file (create it with flopscope ledger import --db " + db + ")");
-  }
-  return SqliteLedger::open(db);
-}
 
 Result<ReportOptions> report_options(const LedgerReportOptions& f) {
   ReportOptions o;
@@ -58,7 +48,9 @@ Result<ReportOptions> report_options(const LedgerReportOptions& f) {
 Result<LedgerReport> build_report(const LedgerReportOptions& f) {
   auto o = report_options(f);
   if (!o) return o.error();
-  auto store = open_existing(f.db);
+  LedgerOpenOptions existing;
+  existing.create = false;  // a mistyped --db must not create an empty ledger
+  auto store = open_ledger(f.db, existing);
   if (!store) return store.error();
   return make_ledger_report(**store, *o);
 }

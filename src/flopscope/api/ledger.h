@@ -11,7 +11,7 @@
 namespace flopscope::api {
 
 struct LedgerReportOptions {
-  std::string db;               ///< the ledger file (SQLite); must exist
+  std::string db;               ///< the ledger: an SQLite file or a postgresql:// URL (open_ledger); must exist
   std::string jobs;             ///< jobs file (TOML): model, hardware, gpus, micro_batch, seq, usd_plan
   std::string period = "month"; ///< day or month
   std::optional<double> cap;    ///< monthly spending cap, US dollars

@@ -33,6 +33,10 @@ std::string utc_day(double unix_seconds);
 /// Days since 1970-01-01 of a civil date (proleptic Gregorian; H. Hinnant's algorithm).
 int64_t days_from_civil(int64_t y, unsigned m, unsigned d);
 
+/// Where `text` stops being text a ledger can hold: the offset of its first NUL byte or byte
+/// that is not part of valid UTF-8 (PostgreSQL stores neither), or npos when there is none.
+size_t first_non_text_byte(std::string_view text);
+
 /// `text` without leading and trailing spaces and tabs.
 std::string_view trim(std::string_view text);
 

@@ -2,14 +2,17 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <exception>
 #include <filesystem>
 #include <new>
 
+#include "flopscope/ledger/fields.h"
 #include "flopscope/ledger/sha256.h"
 #include "flopscope/util/file.h"
 #include "flopscope/util/spellcheck.h"
+#include "flopscope/util/text.h"
 
 namespace flopscope {
 namespace {
@@ -79,13 +82,24 @@ Result<ImportOutcome> import_text(LedgerStore& store, std::string_view text, con
       if (!f) return f.error();
       out.format = *f;
     }
+    // Both back ends hold text as UTF-8 (PostgreSQL refuses anything else): refuse the file
+    // here, where the line and column can be named.
+    if (size_t bad = first_non_text_byte(text); bad != std::string_view::npos) {
+      const size_t line_start = text.rfind('\n', bad == 0 ? 0 : bad - 1);
+      const size_t line = 1 + static_cast<size_t>(std::count(text.begin(), text.begin() + static_cast<ptrdiff_t>(bad), '\n'));
+      const size_t column = line_start == std::string_view::npos || bad == 0 ? bad + 1 : bad - line_start;
+      return bad_input(fmt::format("{}: line {}, column {}: expected UTF-8 text, got {}", origin, line, column,
+                                   text[bad] == '\0' ? std::string("a NUL byte")
+                                                      : fmt::format("byte 0x{:02X}", static_cast<unsigned char>(text[bad]))));
+    }
     // The options that change the rows are part of the file's identity: the same log imported
     // again under another --job is another import.
     std::string identity = sha256_hex(text);
     identity = sha256_hex(fmt::format("{}|{}|{}|{}|{}|{}", identity, ledger_format_name(out.format), options.job,
                                       options.host, options.job_tag,
                                       options.unix_seconds_scrape ? fmt::format("{}", *options.unix_seconds_scrape) : ""));
-    auto begun = store.begin_import({identity, origin, std::string(ledger_format_name(out.format))});
+    // A path may be any bytes; the ledger holds UTF-8 text.
+    auto begun = store.begin_import({identity, valid_utf8(origin), std::string(ledger_format_name(out.format))});
     if (!begun) return begun.error();
     if (!*begun) {
       out.already_imported = true;
@@ -105,12 +119,13 @@ Result<ImportOutcome> import_text(LedgerStore& store, std::string_view text, con
       store.rollback_import();
       return st.error();
     }
-    if (auto c = store.commit_import(sink.rows_added()); !c) {
+    auto added = store.commit_import();
+    if (!added) {
       store.rollback_import();
-      return c.error();
+      return added.error();
     }
     out.rows_read = sink.rows_read();
-    out.rows_added = sink.rows_added();
+    out.rows_added = *added;
     return out;
   } catch (const std::bad_alloc&) {
     store.rollback_import();

@@ -33,7 +33,8 @@ struct ImportOptions {
   std::optional<double> unix_seconds_scrape; ///< DCGM: time of samples without a timestamp
 };
 
-/// Where parsers put rows: forwards to the store and counts what was read and added.
+/// Where parsers put rows: forwards to the store and counts what was read (the store counts
+/// what it added: LedgerStore::commit_import()).
 class RowSink {
  public:
   explicit RowSink(LedgerStore& store) : store_(store) {}
@@ -42,18 +43,14 @@ class RowSink {
   Status progress(const ProgressRecord& p) { return count(store_.add_progress(p)); }
   Status job(const JobMeta& j) { return store_.put_job(j); }
   int64_t rows_read() const { return rows_read_; }
-  int64_t rows_added() const { return rows_added_; }
 
  private:
-  Status count(const Result<bool>& added) {
-    if (!added) return added.error();
-    ++rows_read_;
-    if (*added) ++rows_added_;
-    return {};
+  Status count(Status added) {
+    if (added) ++rows_read_;
+    return added;
   }
   LedgerStore& store_;
   int64_t rows_read_ = 0;
-  int64_t rows_added_ = 0;
 };
 
 Status import_focus(std::string_view text, const std::string& origin, const ImportOptions& o, RowSink& sink);

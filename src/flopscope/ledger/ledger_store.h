@@ -1,11 +1,13 @@
 // LedgerStore: the narrow interface between the ledger's logic (imports, reports, checks)
-// and the database that keeps it. SqliteLedger (sqlite_ledger.h) is the one back end today;
-// a PostgreSQL back end (libpq, `--db postgresql://...`, issue 14) implements the same
-// interface with the same schema and migrations and passes the same tests.
+// and the database that keeps it. Two back ends implement it with one schema and one list of
+// migrations (ledger_schema.h) and pass the same tests: SqliteLedger (sqlite_ledger.h, one
+// file) and PostgresLedger (postgres_ledger.h, `--db postgresql://...`); open_ledger()
+// (open_ledger.h) picks one from the --db string.
 //
 // Imports are transactions: begin_import() takes the write lock and records the file's
-// hash, the add_*() calls insert rows (a row whose key is already there is skipped), and
-// commit_import() or rollback_import() ends it. Nothing is visible before the commit.
+// hash, the add_*() calls hand over rows (a back end may buffer them and insert in batches;
+// a row whose key is already there is skipped), and commit_import() or rollback_import()
+// ends it. Nothing is visible before the commit.
 #pragma once
 
 #include <cstdint>
@@ -22,6 +24,12 @@ struct ImportHeader {
   std::string sha256;  ///< of the file's bytes (and the options that change its rows)
   std::string path;
   std::string format;  ///< ledger_format_name()
+};
+
+/// How open_ledger() and the back ends open a ledger.
+struct LedgerOpenOptions {
+  bool create = true;   ///< false: a ledger that does not exist yet is an error (reports must not create one)
+  int migrate_to = -1;  ///< migrate only this far (tests build old versions); -1 = kLedgerSchemaVersion
 };
 
 /// Rows of each table, for reports and tests.
@@ -67,17 +75,21 @@ class LedgerStore {
   /// importer). Returns false, with no transaction open, when a file with this hash was
   /// imported before.
   virtual Result<bool> begin_import(const ImportHeader& header) = 0;
-  /// Each returns true when the row was new, false when its key was already there.
-  virtual Result<bool> add_cost(const CostRecord& r) = 0;
-  virtual Result<bool> add_gpu_sample(const GpuSample& s) = 0;
-  virtual Result<bool> add_progress(const ProgressRecord& p) = 0;
+  /// Each adds a row unless one with its key is already there (in the ledger, or earlier in
+  /// this import). A back end may hold rows back and insert them in batches.
+  virtual Status add_cost(const CostRecord& r) = 0;
+  virtual Status add_gpu_sample(const GpuSample& s) = 0;
+  virtual Status add_progress(const ProgressRecord& p) = 0;
   /// Inserts or replaces the job's facts.
   virtual Status put_job(const JobMeta& j) = 0;
-  /// Records the number of rows added and commits.
-  virtual Status commit_import(int64_t rows_added) = 0;
+  /// Inserts what is held back, records the number of rows the import added, commits, and
+  /// returns that number.
+  virtual Result<int64_t> commit_import() = 0;
   /// Undoes everything since begin_import(); a no-op when none is open.
   virtual void rollback_import() = 0;
 
+  /// The schema version of the open ledger (kLedgerSchemaVersion once migrated).
+  virtual Result<int> schema_version() = 0;
   virtual Result<LedgerCounts> counts() = 0;
   virtual Result<std::vector<DailySpend>> daily_spend() = 0;
   virtual Result<std::vector<TagSpend>> tag_spend() = 0;

@@ -51,6 +51,9 @@ Status import_progress_jsonl(std::string_view text, const std::string& origin, c
       if (!it->is_string() || it->get<std::string>().empty()) {
         return bad_input(at(key) + "expected a non-empty string, got " + printable(it->dump()));
       }
+      if (it->get_ref<const std::string&>().find('\0') != std::string::npos) {  // \u0000: no back end holds it
+        return bad_input(at(key) + "expected a string without NUL characters, got " + printable(it->dump()));
+      }
       out = it->get<std::string>();
       return {};
     };

@@ -2,71 +2,12 @@
 
 #include <sqlite3.h>
 
-#include <array>
 #include <ctime>
+
+#include "flopscope/ledger/ledger_schema.h"
 
 namespace flopscope {
 namespace {
-
-// Migration N takes a file from version N-1 to N. Append only: a released step never changes.
-constexpr std::array<const char*, kLedgerSchemaVersion> kLedgerMigrations = {
-    // 1: imports, billing rows, GPU telemetry, training progress.
-    R"sql(
-CREATE TABLE imports(
-  id INTEGER PRIMARY KEY,
-  sha256 TEXT NOT NULL UNIQUE,
-  path TEXT NOT NULL,
-  format TEXT NOT NULL,
-  rows_added INTEGER NOT NULL DEFAULT 0,
-  imported_at TEXT NOT NULL);
-CREATE TABLE costs(
-  id INTEGER PRIMARY KEY,
-  import_id INTEGER NOT NULL REFERENCES imports(id),
-  row_key INTEGER NOT NULL UNIQUE,
-  unix_seconds_start REAL NOT NULL,
-  unix_seconds_end REAL NOT NULL,
-  usd_billed REAL NOT NULL,
-  usd_effective REAL NOT NULL,
-  resource_id TEXT NOT NULL,
-  service_name TEXT NOT NULL,
-  sku_id TEXT NOT NULL,
-  tags TEXT NOT NULL,
-  job TEXT NOT NULL);
-CREATE TABLE gpu_samples(
-  id INTEGER PRIMARY KEY,
-  import_id INTEGER NOT NULL REFERENCES imports(id),
-  host TEXT NOT NULL,
-  gpu TEXT NOT NULL,
-  unix_seconds REAL NOT NULL,
-  percent_utilization REAL,
-  watts_power REAL,
-  bytes_memory_used REAL,
-  job TEXT NOT NULL,
-  UNIQUE(host, gpu, unix_seconds));
-CREATE TABLE progress(
-  id INTEGER PRIMARY KEY,
-  import_id INTEGER NOT NULL REFERENCES imports(id),
-  job TEXT NOT NULL,
-  step INTEGER NOT NULL,
-  tokens REAL NOT NULL,
-  seconds REAL NOT NULL,
-  flops_model REAL,
-  unix_seconds REAL,
-  UNIQUE(job, step));
-)sql",
-    // 2: what each job ran (JSONL headers), and an index for reports by period.
-    R"sql(
-CREATE TABLE jobs(
-  job TEXT PRIMARY KEY,
-  model TEXT NOT NULL,
-  hardware TEXT NOT NULL,
-  gpus INTEGER NOT NULL,
-  micro_batch INTEGER NOT NULL,
-  seq INTEGER NOT NULL,
-  dtype TEXT NOT NULL);
-CREATE INDEX costs_by_start ON costs(unix_seconds_start);
-)sql",
-};
 
 // Owns one prepared statement.
 struct Stmt {
@@ -100,6 +41,7 @@ struct SqliteLedger::Impl {
   std::string path;
   bool in_import = false;
   int64_t import_id = 0;
+  int64_t rows_added = 0;  // by the open import
   Stmt insert_cost, insert_sample, insert_progress, upsert_job;
   ~Impl() {
     // close_v2 waits for the statements, which the members' destructors finalize next.
@@ -149,6 +91,14 @@ struct SqliteLedger::Impl {
     int i = 0;
     (bind(st.s, ++i, values), ...);
     return step_insert(st);
+  }
+  // Inserts one row of the open import (insert()), counting it when it was new.
+  template <typename... V>
+  Status add(Stmt& st, const char* sql, const V&... values) {
+    auto added = insert(st, sql, values...);
+    if (!added) return added.error();
+    if (*added) ++rows_added;
+    return {};
   }
   // Runs a statement that inserts one row; true when a row was added (OR IGNORE skipped none).
   Result<bool> step_insert(Stmt& st) {
@@ -229,7 +179,7 @@ Result<std::unique_ptr<SqliteLedger>> SqliteLedger::open(const std::string& path
       return v.error();
     }
     for (int n = *v + 1; n <= target; ++n) {
-      if (auto st = impl->exec(kLedgerMigrations[static_cast<size_t>(n - 1)]); !st) {
+      if (auto st = impl->exec(ledger_migration(n, SqlDialect::kSqlite).c_str()); !st) {
         (void)impl->exec("ROLLBACK");
         return failure(path + ": migration to schema version " + std::to_string(n) + " failed: " + st.error().message);
       }
@@ -292,11 +242,12 @@ Result<bool> SqliteLedger::begin_import(const ImportHeader& header) {
     return m.err("insert import");
   }
   m.import_id = sqlite3_last_insert_rowid(m.db);
+  m.rows_added = 0;
   return true;
 }
 
-Result<bool> SqliteLedger::add_cost(const CostRecord& r) {
-  return impl_->insert(impl_->insert_cost,
+Status SqliteLedger::add_cost(const CostRecord& r) {
+  return impl_->add(impl_->insert_cost,
                        "INSERT OR IGNORE INTO costs(import_id, row_key, unix_seconds_start, unix_seconds_end, "
                        "usd_billed, usd_effective, resource_id, service_name, sku_id, tags, job) "
                        "VALUES(?,?,?,?,?,?,?,?,?,?,?)",
@@ -304,16 +255,16 @@ Result<bool> SqliteLedger::add_cost(const CostRecord& r) {
                        r.usd_effective, r.resource_id, r.service_name, r.sku_id, r.tags_json, r.job);
 }
 
-Result<bool> SqliteLedger::add_gpu_sample(const GpuSample& g) {
-  return impl_->insert(impl_->insert_sample,
+Status SqliteLedger::add_gpu_sample(const GpuSample& g) {
+  return impl_->add(impl_->insert_sample,
                        "INSERT OR IGNORE INTO gpu_samples(import_id, host, gpu, unix_seconds, percent_utilization, "
                        "watts_power, bytes_memory_used, job) VALUES(?,?,?,?,?,?,?,?)",
                        impl_->import_id, g.host, g.gpu, g.unix_seconds, g.percent_utilization, g.watts_power,
                        g.bytes_memory_used, g.job);
 }
 
-Result<bool> SqliteLedger::add_progress(const ProgressRecord& p) {
-  return impl_->insert(impl_->insert_progress,
+Status SqliteLedger::add_progress(const ProgressRecord& p) {
+  return impl_->add(impl_->insert_progress,
                        "INSERT OR IGNORE INTO progress(import_id, job, step, tokens, seconds, flops_model, "
                        "unix_seconds) VALUES(?,?,?,?,?,?,?)",
                        impl_->import_id, p.job, p.step, p.tokens, p.seconds, p.flops_model, p.unix_seconds);
@@ -328,20 +279,20 @@ Status SqliteLedger::put_job(const JobMeta& j) {
   return {};
 }
 
-Status SqliteLedger::commit_import(int64_t rows_added) {
+Result<int64_t> SqliteLedger::commit_import() {
   Impl& m = *impl_;
   if (!m.in_import) return failure(m.path + ": no import is open");
   Stmt st;
   if (sqlite3_prepare_v2(m.db, "UPDATE imports SET rows_added = ? WHERE id = ?", -1, &st.s, nullptr) != SQLITE_OK) {
     return m.err("prepare");
   }
-  sqlite3_bind_int64(st.s, 1, rows_added);
+  sqlite3_bind_int64(st.s, 1, m.rows_added);
   sqlite3_bind_int64(st.s, 2, m.import_id);
   if (sqlite3_step(st.s) != SQLITE_DONE) return m.err("update import");
   st.reset();
-  if (auto c = m.exec("COMMIT"); !c) return c;
+  if (auto c = m.exec("COMMIT"); !c) return c.error();
   m.in_import = false;
-  return {};
+  return m.rows_added;
 }
 
 void SqliteLedger::rollback_import() {

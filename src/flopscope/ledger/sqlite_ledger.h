@@ -4,8 +4,8 @@
 // kill -9 and a power cut), a busy timeout so that a second importer waits for the first
 // instead of failing, and BEGIN IMMEDIATE for each file so two importers never interleave.
 //
-// Schema versions: PRAGMA user_version holds the version; kLedgerMigrations (in the .cc)
-// lists the SQL that takes version N-1 to N. Opening a file applies the missing ones in one
+// Schema versions: PRAGMA user_version holds the version; ledger_migration() (ledger_schema.h,
+// shared with PostgresLedger) gives the SQL that takes version N-1 to N. Opening a file applies the missing ones in one
 // transaction. Version 0 is an empty (new) file; a version above kLedgerSchemaVersion is
 // refused ("too new"), as ninja's build log does.
 #pragma once
@@ -13,14 +13,12 @@
 #include <memory>
 #include <string>
 
+#include "flopscope/ledger/ledger_schema.h"
 #include "flopscope/ledger/ledger_store.h"
 
 struct sqlite3;
 
 namespace flopscope {
-
-/// The schema version this build writes.
-inline constexpr int kLedgerSchemaVersion = 2;
 
 struct SqliteOptions {
   int milliseconds_busy_timeout = 60'000;  ///< how long a writer waits for another one
@@ -38,15 +36,14 @@ class SqliteLedger final : public LedgerStore {
   SqliteLedger(const SqliteLedger&) = delete;
   SqliteLedger& operator=(const SqliteLedger&) = delete;
 
-  /// The schema version of the open file.
-  Result<int> schema_version();
+  Result<int> schema_version() override;
 
   Result<bool> begin_import(const ImportHeader& header) override;
-  Result<bool> add_cost(const CostRecord& r) override;
-  Result<bool> add_gpu_sample(const GpuSample& s) override;
-  Result<bool> add_progress(const ProgressRecord& p) override;
+  Status add_cost(const CostRecord& r) override;
+  Status add_gpu_sample(const GpuSample& s) override;
+  Status add_progress(const ProgressRecord& p) override;
   Status put_job(const JobMeta& j) override;
-  Status commit_import(int64_t rows_added) override;
+  Result<int64_t> commit_import() override;
   void rollback_import() override;
 
   Result<LedgerCounts> counts() override;

@@ -91,6 +91,7 @@ Status import_trainer_state(std::string_view text, const std::string& origin, co
     if (dir.filename().string().rfind("checkpoint-", 0) == 0) dir = dir.parent_path();
     p.job = std::filesystem::absolute(dir).lexically_normal().filename().string();
     if (p.job.empty()) p.job = std::filesystem::absolute(dir).lexically_normal().parent_path().filename().string();
+    p.job = valid_utf8(p.job);  // a folder name may be any bytes; the ledger holds UTF-8
   }
   if (p.job.empty()) return bad_input(origin + ": cannot name the job from the path; pass --job");
   p.step = static_cast<int64_t>(step.value_or(0));
