@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "flopscope/cost/parallel.h"
+#include "flopscope/hw/carbon.h"
 #include "flopscope/hw/system.h"
 #include "flopscope/plan/job.h"
 #include "flopscope/plan/serving_capacity.h"
@@ -158,7 +159,7 @@ Result<BudgetOption> serve_option(const Portfolio& p, size_t ji, size_t ei, cons
       const double watts_replica = *e.joules / cap->at_max.seconds_simulated;
       o.energy_known = true;
       o.joules = watts_replica * static_cast<double>(o.replicas) * kBudgetHoursPerMonth * kSecondsPerHour;
-      o.grams_co2 = o.joules / kJoulesPerKwh * env.carbon_g_per_kwh;
+      o.grams_co2 = grams_co2e(o.joules, env.carbon_g_per_kwh);  // 0 without a given intensity
     }
     o.usable = true;
     if (o.devices > be.gpus) {
