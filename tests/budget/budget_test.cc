@@ -202,6 +202,17 @@ TEST(BudgetPlan, AGpuLimitSendsTheSecondJobToAnotherEnvironment) {
   EXPECT_EQ(std::min(env_a, env_b), 0u);  // one on the cheap GPU
   EXPECT_LE(s.plan.months[0].gpu_hours_by_env[0], 1 * kBudgetHoursPerMonth + 1e-6);
 
+  // Without the dear environment the second job cannot run at any cap: reason gpus, and
+  // no dollar buys it.
+  Portfolio only_cheap = p;
+  only_cheap.envs.resize(1);
+  Solved one = solve(only_cheap);
+  EXPECT_EQ(one.plan.value, 1);
+  const BudgetJobPlan& out = one.plan.jobs[0].scheduled ? one.plan.jobs[1] : one.plan.jobs[0];
+  EXPECT_FALSE(out.scheduled);
+  EXPECT_EQ(out.reason_kind, "gpus");
+  EXPECT_TRUE(one.plan.next_dollar.empty());
+
   // With two cheap GPUs both stay there.
   p.envs[0].gpus = 2;
   Solved two = solve(p);
