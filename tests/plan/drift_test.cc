@@ -101,36 +101,54 @@ TEST(PageHinkley, QuietOnAFlatNoisySeries) {
   EXPECT_TRUE(detect_page_hinkley(loss.values, PageHinkleyOptions{}, DriftDirection::kRise).empty());
 }
 
+// Seeded synthetic series of 120 rows: `flat` of N(0, 1) noise, counting those where
+// `detect` finds any change, then `stepped` with a drop of `step` sigma at row 80, each
+// one's delay to the first alarm at or after it (1000 when missed).
+struct Trials {
+  int false_alarms = 0;
+  std::vector<size_t> delays;
+  int later_than(size_t rows) const {
+    return static_cast<int>(std::count_if(delays.begin(), delays.end(), [rows](size_t d) { return d > rows; }));
+  }
+};
+
+template <typename Detect>
+Trials run_trials(unsigned seed, int flat, DriftDirection flat_direction, int stepped, double step, Detect detect) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<double> noise(0, 1);
+  Trials t;
+  for (int k = 0; k < flat; ++k) {
+    std::vector<double> x(120);
+    for (double& v : x) v = noise(rng);
+    t.false_alarms += !detect(x, flat_direction).empty();
+  }
+  for (int k = 0; k < stepped; ++k) {
+    std::vector<double> x(120);
+    for (size_t i = 0; i < x.size(); ++i) x[i] = noise(rng) - (i >= 80 ? step : 0.0);
+    size_t delay = 1000;
+    for (const DriftChange& c : detect(x, DriftDirection::kDrop)) {
+      if (c.row >= 80) {
+        delay = c.row - 80;
+        break;
+      }
+    }
+    t.delays.push_back(delay);
+  }
+  std::sort(t.delays.begin(), t.delays.end());
+  return t;
+}
+
 // 400 flat N(0, 1) series of 120 rows: the default false-alarm rate (one direction) stays at
 // or under 5 %, and a 3-sigma step at row 80 is found within 8 rows in at least 95 % of 200
 // series (docs/drift.md quotes the measured rates).
 TEST(PageHinkley, FalseAlarmRateAndDelayOfTheDefaults) {
-  std::mt19937 rng(2024);
-  std::normal_distribution<double> noise(0, 1);
-  int alarms = 0;
-  for (int k = 0; k < 400; ++k) {
-    std::vector<double> x(120);
-    for (double& v : x) v = noise(rng);
-    alarms += !detect_page_hinkley(x, PageHinkleyOptions{}, DriftDirection::kDrop).empty();
-  }
-  EXPECT_LE(alarms, 20) << "false alarms in 400 flat series";
-  int late = 0;
-  for (int k = 0; k < 200; ++k) {
-    std::vector<double> x(120);
-    for (size_t i = 0; i < x.size(); ++i) x[i] = noise(rng) - (i >= 80 ? 3.0 : 0.0);
-    auto c = detect_page_hinkley(x, PageHinkleyOptions{}, DriftDirection::kDrop);
-    size_t delay = 1000;
-    for (const auto& ch : c) {
-      if (ch.row >= 80) {
-        delay = ch.row - 80;
-        break;
-      }
-    }
-    late += delay > 8;
-  }
-  EXPECT_LE(late, 10) << "of 200 steps found more than 8 rows late (or missed)";
+  Trials t = run_trials(2024, 400, DriftDirection::kDrop, 200, 3.0, [](const std::vector<double>& x, DriftDirection d) {
+    return detect_page_hinkley(x, PageHinkleyOptions{}, d);
+  });
+  EXPECT_LE(t.false_alarms, 20) << "false alarms in 400 flat series";
+  EXPECT_LE(t.later_than(8), 10) << "of 200 steps found more than 8 rows late (or missed)";
   std::printf("page-hinkley defaults: %d false alarms in 400 flat series, %d of 200 3-sigma steps later than 8 rows\n",
-              alarms, late);
+              t.false_alarms, t.later_than(8));
 }
 
 TEST(Adwin, FindsTheStepWithinABoundedDelay) {
@@ -161,35 +179,13 @@ TEST(Adwin, ConstantSeriesHasNoChange) {
 // 200 flat N(0, 1) series of 120 rows: at most 1 % false alarms; a 6-sigma step at row 80
 // (as in step.csv) is found within 35 rows in at least 95 % of 200 series.
 TEST(Adwin, FalseAlarmRateAndDelayOfTheDefaults) {
-  std::mt19937 rng(7);
-  std::normal_distribution<double> noise(0, 1);
-  int alarms = 0;
-  for (int k = 0; k < 200; ++k) {
-    std::vector<double> x(120);
-    for (double& v : x) v = noise(rng);
-    alarms += !detect_adwin(x, AdwinOptions{}, DriftDirection::kBoth).empty();
-  }
-  EXPECT_LE(alarms, 2) << "false alarms in 200 flat series";
-  int late = 0;
-  std::vector<size_t> delays;
-  for (int k = 0; k < 200; ++k) {
-    std::vector<double> x(120);
-    for (size_t i = 0; i < x.size(); ++i) x[i] = noise(rng) - (i >= 80 ? 6.0 : 0.0);
-    auto c = detect_adwin(x, AdwinOptions{}, DriftDirection::kDrop);
-    size_t delay = 1000;
-    for (const auto& ch : c) {
-      if (ch.row >= 80) {
-        delay = ch.row - 80;
-        break;
-      }
-    }
-    late += delay > 35;
-    delays.push_back(delay);
-  }
-  EXPECT_LE(late, 10) << "of 200 steps found more than 35 rows late (or missed)";
-  std::sort(delays.begin(), delays.end());
+  Trials t = run_trials(7, 200, DriftDirection::kBoth, 200, 6.0, [](const std::vector<double>& x, DriftDirection d) {
+    return detect_adwin(x, AdwinOptions{}, d);
+  });
+  EXPECT_LE(t.false_alarms, 2) << "false alarms in 200 flat series";
+  EXPECT_LE(t.later_than(35), 10) << "of 200 steps found more than 35 rows late (or missed)";
   std::printf("adwin defaults: %d false alarms in 200 flat series; 6-sigma step delay median %zu, p95 %zu rows\n",
-              alarms, delays[100], delays[190]);
+              t.false_alarms, t.delays[100], t.delays[190]);
 }
 
 TEST(Psi, MatchesHandComputedValues) {
