@@ -10,14 +10,19 @@ pkgs=(
   clang libclang-rt-dev
   pybind11-dev python3-dev python3-venv python3-pytest
   libcpp-httplib-dev
+  chromium  # the web page's browser test (tests/server/browser_test.py)
   libpq-dev postgresql  # the ledger's PostgreSQL back end (libpq) and the server its tests start
 )
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-if [ ${#missing[@]} -eq 0 ]; then exit 0; fi
-SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# npm installs the web page's chart library (scripts/web-deps.sh); Debian's when there is none.
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+bash "$(dirname "$0")/web-deps.sh"

@@ -18,7 +18,7 @@
 
 #include "flopscope/model/load.h"
 #include "flopscope/util/json_reader.h"
-#include "web_page.h"
+#include "web_assets.h"
 
 namespace flopscope::server {
 
@@ -246,9 +246,16 @@ struct Server::Impl {
       reply(res, 500, error_json("internal error"));
     });
 
-    http.Get("/", [](const httplib::Request&, httplib::Response& res) {
-      res.set_content(std::string(web::kIndexHtml), "text/html; charset=utf-8");
-    });
+    // The page and its scripts: routes of the embedded table only, so no URL reaches a file.
+    for (const web::Asset& a : web::kAssets) {
+      std::string pattern;
+      for (char c : a.route) pattern += c == '.' ? std::string("\\.") : std::string(1, c);
+      http.Get(pattern, [&a](const httplib::Request&, httplib::Response& res) {
+        res.set_content(a.bytes.data(), a.bytes.size(), std::string(a.type).c_str());
+        res.set_header("Cache-Control", "no-cache");
+        res.set_header("X-Content-Type-Options", "nosniff");
+      });
+    }
     http.Get("/api/v1/openapi.json", [this](const httplib::Request&, httplib::Response& res) {
       reply(res, 200, openapi_document());
     });

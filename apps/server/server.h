@@ -13,7 +13,9 @@
 //   POST /api/v1/uploads          a config.json, ONNX, GGUF or safetensors file (raw body with
 //                                 ?name=FILE, or multipart field "file"); answers
 //                                 {"upload": "upload:u-...", ...} to pass as "model"
-//   GET  /                        the web page (embedded; no file on disk is ever served)
+//   GET  /                        the web page, and GET /static/{app.js, app.css,
+//                                 uPlot.iife.min.js, uPlot.min.css} its scripts: embedded at
+//                                 build time (web_assets.h); no file on disk is ever served
 //
 // Safety: binds to 127.0.0.1 unless told otherwise; request bodies and uploads are limited;
 // read and write timeouts; a fixed pool of worker threads and at most `max_pending` analyses

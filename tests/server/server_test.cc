@@ -2,6 +2,7 @@
 // error lines as the library and the CLI, limits, uploads, no file of the server's reachable,
 // and a bounded load test.
 #include "server.h"
+#include "web_assets.h"
 
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -230,6 +231,78 @@ TEST_F(ServerTest, LoadOnLoopbackStaysBoundedAndNothingFails) {
   round();
   long after_second = resident_kib();
   EXPECT_LT(after_second - after_first, 16 * 1024) << after_first << " KiB -> " << after_second << " KiB";
+}
+
+// The page's scripts are the embedded table's routes and nothing else; uPlot is there
+// exactly when the build found it (web_assets.h, kHaveCharts).
+TEST_F(ServerTest, ServesTheEmbeddedScriptsOnly) {
+  auto c = client();
+  auto js = c.Get("/static/app.js");
+  ASSERT_TRUE(js);
+  EXPECT_EQ(js->status, 200);
+  EXPECT_EQ(js->get_header_value("Content-Type"), "text/javascript; charset=utf-8");
+  EXPECT_NE(js->body.find("api(c.command, c.options)"), std::string::npos);
+  auto page = c.Get("/");
+  ASSERT_TRUE(page);
+  EXPECT_NE(page->body.find("/static/app.js"), std::string::npos);
+  auto uplot = c.Get("/static/uPlot.iife.min.js");
+  ASSERT_TRUE(uplot);
+  EXPECT_EQ(uplot->status, web::kHaveCharts ? 200 : 404);
+  if (web::kHaveCharts) {
+    EXPECT_NE(uplot->body.find("uPlot"), std::string::npos);
+  }
+  for (const char* path : {"/static/", "/static/app.jsx", "/static/../server.cc", "/static/app.js/../../CMakeLists.txt",
+                           "/static/appxjs", "/static/%2e%2e/web/index.html"}) {
+    auto r = c.Get(path);
+    ASSERT_TRUE(r) << path;
+    EXPECT_NE(r->status, 200) << path;
+  }
+}
+
+// The roofline view's fields (predict's top_ops and roofline): each op's intensity and
+// achieved FLOP/s, and the catalog's peak and bandwidth for the dtype.
+TEST_F(ServerTest, PredictPlacesEachOpOnTheRoofline) {
+  auto hw = client().Get("/api/v1/hardware");
+  ASSERT_TRUE(hw);
+  Json h100, catalog = Json::parse(hw->body);
+  for (const Json& h : catalog["hardware"]) {
+    if (h["id"] == "h100-sxm") h100 = h;
+  }
+  ASSERT_TRUE(h100.is_object());
+  for (const char* dtype : {"bf16", "fp8"}) {
+    auto r = post("/api/v1/predict/decode",
+                  Json{{"model", "llama-3.1-8b"}, {"hardware", "h100-sxm"}, {"context", 2048}, {"batch", 8},
+                       {"dtype", dtype}, {"top", 30}}.dump());
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200) << r->body;
+    Json doc = Json::parse(r->body);
+    const Json& roof = doc["roofline"];
+    EXPECT_EQ(roof["flops_per_second_peak"].get<double>(), h100[std::string("flops_peak_") + dtype].get<double>());
+    EXPECT_EQ(roof["bytes_per_second_memory"].get<double>(), h100["bytes_per_second_memory"].get<double>());
+    EXPECT_DOUBLE_EQ(roof["intensity_ridge"].get<double>(),
+                     roof["flops_per_second_peak"].get<double>() / roof["bytes_per_second_memory"].get<double>());
+    ASSERT_GE(doc["top_ops"].size(), 10u);
+    size_t placed = 0;
+    for (const Json& op : doc["top_ops"]) {
+      const double flops = op["flops"], bytes = op["bytes"], seconds = op["seconds"];
+      if (bytes > 0) {
+        EXPECT_DOUBLE_EQ(op["intensity"].get<double>(), flops / bytes) << op["name"];
+      } else {
+        EXPECT_TRUE(op["intensity"].is_null()) << op["name"];
+      }
+      ASSERT_GT(seconds, 0) << op["name"];
+      EXPECT_DOUBLE_EQ(op["flops_per_second"].get<double>(), flops / seconds) << op["name"];
+      // No op runs above either roof.
+      EXPECT_LE(op["flops_per_second"].get<double>(), roof["flops_per_second_peak"].get<double>()) << op["name"];
+      if (bytes > 0) {
+        EXPECT_LE(op["flops_per_second"].get<double>(),
+                  op["intensity"].get<double>() * roof["bytes_per_second_memory"].get<double>() * (1 + 1e-9))
+            << op["name"];
+        ++placed;
+      }
+    }
+    EXPECT_GE(placed, 5u);
+  }
 }
 
 TEST(SanitizeOptions, ReplacesUploadsAndRefusesPaths) {

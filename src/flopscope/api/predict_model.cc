@@ -13,18 +13,33 @@ namespace flopscope::api {
 
 namespace {
 
+// Each op as the roofline places it (the page's roofline view, docs/server.md):
+// `intensity` = FLOPs per byte moved (null when it moves none), `flops_per_second` = its FLOPs
+// over its predicted time (null when it takes none).
 Json rows_json(const std::vector<OpRow>& rows) {
   Json a = Json::array();
   for (const OpRow& r : rows) {
+    const double flops = r.op->total_flops(), bytes = r.op->total_bytes();
     a.push_back({{"name", r.op->name},
                  {"kind", op_kind_name(r.op->kind)},
                  {"count", r.op->count},
                  {"seconds", r.seconds},
-                 {"flops", r.op->total_flops()},
-                 {"bytes", r.op->total_bytes()},
+                 {"flops", flops},
+                 {"bytes", bytes},
+                 {"intensity", bytes > 0 ? Json(flops / bytes) : Json(nullptr)},
+                 {"flops_per_second", r.seconds > 0 ? Json(flops / r.seconds) : Json(nullptr)},
                  {"bound", std::string(bound_name(r.bound))}});
   }
   return a;
+}
+
+// The device's roofs for the compute dtype: the dense datasheet peak, the memory bandwidth,
+// and the ridge intensity where they meet (null when the catalog lists no bandwidth).
+Json roofline_json(const Hardware& hw, DType dtype) {
+  const double peak = hw.peak(dtype), bw = hw.bytes_per_second_memory;
+  return {{"flops_per_second_peak", peak},
+          {"bytes_per_second_memory", bw},
+          {"intensity_ridge", bw > 0 ? Json(peak / bw) : Json(nullptr)}};
 }
 
 Json layout_json(const Parallel& p) {
@@ -183,6 +198,7 @@ Result<Output> run(const PredictModelOptions& o, Phase phase, const Render& r) {
               {"seconds_host", p->timing.seconds_host},
               {"fits", p->fits},
               {"top_ops", rows_json(top)},
+              {"roofline", roofline_json(*s->hardware, w.dtype)},
               {"gpus", w.parallel.devices()},
               {"layout", {{"tp", w.parallel.tp}, {"pp", w.parallel.pp}}},
               {"seconds_communication", p->seconds_communication},
