@@ -238,6 +238,16 @@ def choose(b, fields, view=None):
     check(not err, f"page shows an error: {err}")
 
 
+def reproduces(b, tables):
+    """Opening the view's URL afresh shows the same tables."""
+    url = b.eval("location.href")
+    before = {t: b.eval(f"document.getElementById('{t}').innerHTML") for t in tables}
+    b.navigate("about:blank", wait=False)
+    b.navigate(url)
+    for t in tables:
+        check(b.eval(f"document.getElementById('{t}').innerHTML") == before[t], f"the URL {url} does not reproduce #{t}")
+
+
 def same(page, doc, keys, what):
     for k in keys:
         check(k in page, f"{what}: the page shows no {k}")
@@ -310,6 +320,7 @@ def main():
         check(renderer == ("uplot" if a.expect_charts else renderer), f"roofline drawn by {renderer}")
         if renderer == "uplot":
             check(b.eval("document.querySelectorAll('#out canvas').length") >= 1, "roofline: no canvas")
+        reproduces(b, ["roofs", "roofline-ops"])
         b.screenshot(os.path.join(a.out, "roofline.png"))
         checks += 1
         print(f"browser test: {checks}. ok", flush=True)
@@ -324,6 +335,7 @@ def main():
         for p, e in zip(envs, rank["environments"]):
             same(p, e, ["rank", "env", "seconds", "usd", "pareto"], "environment")
         same(shown(b, "transition"), tr, ["speedup", "cost_ratio", "transition_score"], "transition")
+        reproduces(b, ["environments", "transition"])
         b.screenshot(os.path.join(a.out, "environments.png"))
         checks += 1
         print(f"browser test: {checks}. ok", flush=True)
