@@ -82,6 +82,9 @@ void add_report_flags(CLI::App& sub, api::LedgerReportOptions& f, bool& json) {
   sub.add_option("--cap", f.cap, "Monthly spending cap in US dollars");
   sub.add_option("--window", f.window, "Days of spend the burn rate averages (default 7)");
   sub.add_option("--idle-util", f.idle_util, "Utilization (percent) under which a GPU counts as idle (default 10)");
+  sub.add_option("--region", f.region, "Grid region for CO2e: us-east-1, us-central1, eastus, us, de, ... (data/carbon/grid.toml)");
+  sub.add_option("--carbon-g-per-kwh", f.carbon_g_per_kwh, "Grid intensity for CO2e, gCO2e/kWh (over --region)");
+  sub.add_option("--pue", f.pue, "Data-centre PUE on measured and predicted energy (default: data/hardware/power.toml)");
   sub.add_flag("--json", json, "JSON output");
 }
 

@@ -15,6 +15,10 @@ void add_workload_flags(CLI::App& sub, api::WorkloadOptions& w) {
   sub.add_option("--pue", w.pue,
                  "Data-centre PUE for every environment, >= 1 (default: the env's, else data/hardware/power.toml: "
                  "Uptime Institute 2023 average)");
+  sub.add_option("--region", w.region,
+                 "Grid region for CO2e, every environment: a cloud region (us-east-1, us-central1, eastus) or a "
+                 "country code (us, de, fr); default: the region of the price (data/carbon/grid.toml)");
+  sub.add_option("--carbon-g-per-kwh", w.carbon_g_per_kwh, "Grid intensity for every environment, gCO2e/kWh (overrides --region)");
 }
 
 }  // namespace flopscope::cli

@@ -37,6 +37,9 @@ Result<ReportOptions> report_options(const LedgerReportOptions& f) {
     return bad_input(fmt::format("--idle-util: expected a percent in [0, 100], got {}", f.idle_util));
   }
   o.percent_idle_utilization = f.idle_util;
+  o.region = f.region;
+  o.carbon_g_per_kwh = f.carbon_g_per_kwh;
+  o.pue = f.pue;
   if (!f.jobs.empty()) {
     auto j = load_jobs_toml(f.jobs);
     if (!j) return j.error();
@@ -111,11 +114,28 @@ std::string report_text(const LedgerReport& r) {
     }
     out += t.render();
   }
+  if (!r.energy.empty()) {
+    out += fmt::format("\nEnergy and carbon ({}):\n",
+                       r.carbon ? fmt::format("{:g} gCO2e/kWh, {}", r.carbon->g_per_kwh, r.carbon->region.empty() ? "given" : r.carbon->region)
+                                : "CO2e not known: give --region or --carbon-g-per-kwh");
+    Table t({"job", "from", "GPU-hours", "kWh", "PUE", "CO2e", "note"}, {false, false, true, true, true, true, false});
+    for (const JobEnergy& e : r.energy) {
+      std::string co2 = "not known";
+      if (e.grams_co2) {
+        const double g = *e.grams_co2;
+        co2 = g >= 1e6 ? fmt::format("{:.3g} t", g / 1e6) : g >= 1e3 ? fmt::format("{:.3g} kg", g / 1e3) : fmt::format("{:.3g} g", g);
+      }
+      t.add({e.job.empty() ? "(no job)" : e.job, e.source, fmt::format("{:.2f}", e.gpu_hours), fmt::format("{:.3g}", e.joules / 3.6e6),
+             fmt::format("{:g}", e.pue), co2, e.note});
+    }
+    out += t.render();
+  }
   return out;
 }
 
 void read_report(OptionsReader& r, LedgerReportOptions& o) {
   r.read("db", o.db).read("jobs", o.jobs).read("cap", o.cap).read("window", o.window).read("idle_util", o.idle_util);
+  r.read("region", o.region).read("carbon_g_per_kwh", o.carbon_g_per_kwh).read("pue", o.pue);
 }
 
 }  // namespace

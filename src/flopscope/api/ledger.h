@@ -17,6 +17,9 @@ struct LedgerReportOptions {
   std::optional<double> cap;    ///< monthly spending cap, US dollars
   int64_t window = 7;           ///< days of spend the burn rate averages
   double idle_util = 10;        ///< utilization (percent) under which a GPU counts as idle
+  std::string region;           ///< grid region for CO2e (data/carbon/grid.toml)
+  double carbon_g_per_kwh = 0;  ///< grid intensity, gCO2e/kWh (over region)
+  double pue = 0;               ///< data-centre PUE (0: data/hardware/power.toml's default)
 };
 
 struct LedgerCheckOptions {
@@ -39,7 +42,8 @@ Result<LedgerCheckOutput> ledger_check_findings(const LedgerCheckOptions& option
 /// ledger_check_findings' output alone (the JSON form).
 Result<Output> ledger_check(const LedgerCheckOptions& options, const Render& render);
 
-/// The JSON forms: keys db, jobs, period, cap, window, idle_util (report); those but period,
+/// The JSON forms: keys db, jobs, period, cap, window, idle_util, region, carbon_g_per_kwh,
+/// pue (report); those but period,
 /// and idle_hours, mfu_ratio (check).
 Result<LedgerReportOptions> ledger_report_options(const Json& options);
 Result<LedgerCheckOptions> ledger_check_options(const Json& options);

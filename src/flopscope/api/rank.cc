@@ -4,10 +4,10 @@
 
 #include <algorithm>
 #include <cmath>
-#include <set>
 
 #include "flopscope/api/common.h"
 #include "flopscope/api/options.h"
+#include "flopscope/plan/edge.h"
 #include "flopscope/plan/energy.h"
 #include "flopscope/plan/price_catalog.h"
 #include "flopscope/plan/rank.h"
@@ -19,21 +19,6 @@
 namespace flopscope::api {
 
 namespace {
-
-// Catalog candidates: every accelerator the price data prices, `devices` of each.
-std::vector<Environment> catalog_candidates(int64_t devices) {
-  std::vector<Environment> out;
-  std::set<std::string> seen;
-  for (const InstancePrice& p : PriceCatalog::builtin().all()) {
-    if (!p.current || !seen.insert(p.hardware_id).second) continue;
-    auto e = catalog_environment(p.hardware_id);
-    if (!e) continue;
-    e->devices = devices;
-    if (devices > 1) e->name = fmt::format("{}-x{}", p.hardware_id, devices);
-    out.push_back(*e);
-  }
-  return out;
-}
 
 Json entry_json(const RankEntry& e, const Job& job) {
   Json j = {{"env", e.env}, {"ranked", e.ranked}, {"pareto", e.pareto}};
@@ -55,7 +40,8 @@ Json entry_json(const RankEntry& e, const Job& job) {
     j["usd_per_unit"] = r.has_price() ? Json(r.usd / job.work()) : Json(nullptr);
     j["joules"] = r.has_power() ? Json(r.joules) : Json(nullptr);
     j["energy"] = energy_json(r.energy, job.work());
-    j["grams_co2"] = r.grams_co2 > 0 ? Json(r.grams_co2) : Json(nullptr);
+    j["grams_co2"] = r.has_carbon() ? Json(r.grams_co2) : Json(nullptr);
+    j["carbon"] = carbon_json(r.carbon);
     j["bound"] = std::string(bound_name(r.bound));
   }
   return j;
@@ -127,7 +113,7 @@ Result<Output> rank(const RankOptions& o, const Render& render) {
   auto spec = load_model_option(o.model, o.model_config);
   if (!spec) return spec.error();
   if (o.envs.empty() || o.with_catalog) {
-    for (auto& e : catalog_candidates(o.devices > 0 ? o.devices : 1)) {
+    for (auto& e : priced_cloud_environments(o.devices > 0 ? o.devices : 1)) {
       if (o.devices == 0) {
         // The fewest devices of this hardware that hold the job (tensor parallel inside a node).
         if (auto scaled = scale_to_fit(*spec, job, e, {1, 2, 4, 8})) e = std::move(*scaled);
@@ -161,8 +147,8 @@ Result<Output> rank(const RankOptions& o, const Render& render) {
   s += style(render, fmt::format("{} {}", spec->name, job_mode_name(job.mode)), "1") + ", ranked by " +
        rank_objective_name(ro.objective) + " (* = on the Pareto front of time against cost)\n\n";
   const double mtok = job.work() / 1e6;
-  Table t({"#", "environment", "hardware", "precision", "time", "cost", "$/M tokens", "energy", "J/token", "bound", ""},
-          {true, false, false, false, true, true, true, true, true, false, false});
+  Table t({"#", "environment", "hardware", "precision", "time", "cost", "$/M tokens", "energy", "J/token", "CO2e", "bound", ""},
+          {true, false, false, false, true, true, true, true, true, true, false, false});
   for (const RankEntry& e : entries) {
     if (!e.ranked) continue;
     const JobRun& r = e.run;
@@ -171,7 +157,8 @@ Result<Output> rank(const RankOptions& o, const Render& render) {
            fmt::format("{}/{}", dtype_name(r.dtype), dtype_name(r.weights)), format_seconds(r.seconds), format_usd(r.usd),
            format_usd(r.usd / mtok), (r.has_power() ? format_si(r.joules / 3600, "Wh") : std::string("not known")),
            (r.has_power() ? fmt::format("{:.3g}", r.joules / job.work()) : std::string("not known")),
-           std::string(bound_name(r.bound)), e.pareto ? "*" : ""});
+           r.has_carbon() ? format_co2(r.grams_co2) : std::string("not known"), std::string(bound_name(r.bound)),
+           e.pareto ? "*" : ""});
   }
   if (t.rows() > 0) {
     s += t.render(2);
@@ -183,6 +170,12 @@ Result<Output> rank(const RankOptions& o, const Render& render) {
     if (e.ranked && e.run.energy.knowledge == PowerKnowledge::kBoardOnly) upper += (upper.empty() ? "" : ", ") + e.env;
   }
   if (!upper.empty()) s += "  energy of " + upper + ": board power throughout (no idle figure), an upper bound\n";
+  std::string no_grid;  // ranked environments with energy but no grid region (a price without one)
+  for (const RankEntry& e : entries) {
+    if (e.ranked && e.run.has_power() && !e.run.carbon.known()) no_grid += (no_grid.empty() ? "" : ", ") + e.env;
+  }
+  if (!no_grid.empty()) s += "  CO2e of " + no_grid + ": not known (its price names no grid region; set --region)\n";
+  s += "  CO2e: energy x grid intensity of the region (--region, else the region of the price; data/carbon/grid.toml)\n";
   bool header = false;
   for (const RankEntry& e : entries) {
     if (e.ranked) continue;

@@ -14,6 +14,7 @@
 #include "flopscope/api/compress.h"
 #include "flopscope/api/count.h"
 #include "flopscope/api/drift.h"
+#include "flopscope/api/edge.h"
 #include "flopscope/api/fit.h"
 #include "flopscope/api/frontier.h"
 #include "flopscope/api/hardware.h"
@@ -62,6 +63,8 @@ const Endpoint kEndpoints[] = {
      [](const Json& j) { return run_json(j, count_options, count); }},
     {"drift", "Changes in a quality metric over time (Page-Hinkley, ADWIN, PSI); retraining cadence and its yearly cost",
      [](const Json& j) { return run_json(j, drift_options, drift); }},
+    {"edge", "Edge or cloud: latency, cost, energy and CO2e per request, and the break-even volume",
+     [](const Json& j) { return run_json(j, edge_options, edge); }},
     {"fit", "Fit a scaling law L(N, D) to your training runs (Hoffmann approach 3)",
      [](const Json& j) { return run_json(j, fit_options, fit); }},
     {"frontier", "Quality-versus-compute Pareto frontier of a set of models",

@@ -29,6 +29,7 @@ Result<Job> workload_job(const WorkloadOptions& w) {
 
 Status apply_pue(const WorkloadOptions& w, std::vector<Environment>& envs) {
   if (auto st = validate_pue(w.pue, "--pue"); !st) return st;
+  if (auto st = apply_carbon(w.region, w.carbon_g_per_kwh, envs); !st) return st;
   if (w.pue <= 0) return {};
   for (Environment& e : envs) e.pue = w.pue;
   return {};
@@ -44,7 +45,9 @@ void read_workload(OptionsReader& r, WorkloadOptions& w) {
       .read("batch", w.batch)
       .read("prompt", w.prompt)
       .read("output", w.output)
-      .read("pue", w.pue);
+      .read("pue", w.pue)
+      .read("region", w.region)
+      .read("carbon_g_per_kwh", w.carbon_g_per_kwh);
 }
 
 namespace {
@@ -84,7 +87,8 @@ Json run_json(const JobRun& r, const Job& job) {
           {"watts_per_device", r.has_power() ? Json(r.watts) : Json(nullptr)},
           {"joules", r.has_power() ? Json(r.joules) : Json(nullptr)},
           {"energy", energy_json(r.energy, job.work())},
-          {"grams_co2", r.grams_co2 > 0 ? Json(r.grams_co2) : Json(nullptr)},
+          {"grams_co2", r.has_carbon() ? Json(r.grams_co2) : Json(nullptr)},
+          {"carbon", carbon_json(r.carbon)},
           {"mfu", r.mfu},
           {"bound", std::string(bound_name(r.bound))},
           {"seconds_by_bound", b}};
@@ -187,9 +191,11 @@ Result<Output> transition(const TransitionOptions& o, const Render& render) {
     return r.has_power() ? fmt::format("{} / {:.0f} W per device", format_percent(r.energy.utilization), r.watts)
                          : std::string("not known");
   });
-  if (t->from.grams_co2 > 0 || t->to.grams_co2 > 0) {
+  if (t->from.has_carbon() || t->to.has_carbon()) {
     row("carbon", [](const JobRun& r) {
-      return r.grams_co2 >= 1e6 ? fmt::format("{:.2f} t CO2", r.grams_co2 / 1e6) : fmt::format("{:.2f} kg CO2", r.grams_co2 / 1e3);
+      return r.has_carbon() ? format_co2(r.grams_co2) + " (" + fmt::format("{:g} g/kWh", r.carbon.g_per_kwh) +
+                                  (r.carbon.region.empty() ? "" : ", " + r.carbon.region) + ")"
+                            : std::string("not known (set --region)");
     });
   }
   row("memory per device", [](const JobRun& r) {
@@ -203,6 +209,7 @@ Result<Output> transition(const TransitionOptions& o, const Render& render) {
     if (r->has_price()) s += "  price " + r->env + ": " + r->price_source + "\n";
     s += "  power " + r->env + ": " + std::string(power_knowledge_text(r->energy.knowledge)) + ", PUE " +
          fmt::format("{:g}", r->energy.pue) + " (" + r->energy.pue_source + ")\n";
+    if (r->carbon.known()) s += "  grid " + r->env + ": " + r->carbon.source + "\n";
   }
 
   s += "\nFactors (changed one at a time in this order; their product is the whole):\n";

@@ -24,16 +24,19 @@ struct WorkloadOptions {
   int64_t seq = 2048, micro_batch = 1;    ///< train/finetune
   int64_t requests = 0, batch = 1, prompt = 0, output = 0;  ///< infer
   double pue = 0;      ///< > 0 overrides every environment's PUE (hw/power.h; checked: 1 to 10)
+  std::string region;  ///< grid region for carbon, every environment (data/carbon/grid.toml; plan/carbon.h)
+  double carbon_g_per_kwh = 0;  ///< > 0 overrides every environment's grid intensity
 };
 
 /// The job the options describe, checked (an unknown mode, bad sizes: the CLI's flag names).
 Result<Job> workload_job(const WorkloadOptions& w);
 
-/// Sets every environment's PUE to `w.pue` when it is given (checked as --pue).
+/// Sets every environment's PUE to `w.pue` when it is given (checked as --pue), and its
+/// grid region and intensity when given (--region, --carbon-g-per-kwh; plan/carbon.h).
 Status apply_pue(const WorkloadOptions& w, std::vector<Environment>& envs);
 
 /// Reads the workload keys: model, mode, tokens, seq, micro_batch, requests, batch, prompt,
-/// output, pue.
+/// output, pue, region, carbon_g_per_kwh.
 void read_workload(OptionsReader& r, WorkloadOptions& w);
 
 struct TransitionOptions : WorkloadOptions {

@@ -18,8 +18,8 @@ namespace flopscope {
 
 std::string GridIntensity::describe() const {
   std::string where = provider.empty() ? location : provider + ", " + location;
-  return fmt::format("{} ({}): {:g} gCO2e/kWh, {}, {}{}", id, where, g_co2e_per_kwh, year, source.what,
-                     basis.empty() ? "" : "; " + basis);
+  return fmt::format("{} ({}): {:g} gCO2e/kWh, {}{} ({})", id, where, g_co2e_per_kwh, year,
+                     basis.empty() ? "" : "; " + basis, source.url);
 }
 
 Result<CarbonCatalog> CarbonCatalog::parse(std::string_view toml, std::string_view origin) {

@@ -36,7 +36,8 @@ struct GridIntensity {
   std::string basis;     ///< how the figure was taken when not the source's own measure ("" = as published)
   SourceRef source;
 
-  /// "us-east-1 (AWS, Northern Virginia): 343.48 gCO2e/kWh, 2025, Google Cloud region carbon data ..."
+  /// "us-central1 (GCP, Iowa): 431.95 gCO2e/kWh, 2025 (https://github.com/GoogleCloudPlatform/...)",
+  /// with the basis after the year when there is one.
   std::string describe() const;
 };
 

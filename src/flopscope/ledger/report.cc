@@ -7,7 +7,9 @@
 #include <map>
 
 #include "flopscope/cost/workload.h"
+#include "flopscope/hw/carbon.h"
 #include "flopscope/hw/hardware.h"
+#include "flopscope/hw/power.h"
 #include "flopscope/ledger/fields.h"
 #include "flopscope/ledger/jobs_file.h"
 #include "flopscope/model/load.h"
@@ -99,6 +101,10 @@ std::vector<GpuUse> gpu_use(const std::vector<GpuSample>& samples, double percen
         ++u.gpus;
       }
       u.gpu_hours += seconds / 3600;
+      if (s.watts_power && *s.watts_power >= 0) {
+        u.gpu_hours_with_power += seconds / 3600;
+        u.joules_device += *s.watts_power * seconds;
+      }
       if (s.percent_utilization) {
         util_seconds[s.job] += seconds;
         busy_weighted[s.job] += seconds * *s.percent_utilization;
@@ -122,6 +128,8 @@ struct Predicted {
   double mfu = 0;
   double flops_per_token = 0;
   double flops_peak = 0;
+  double busy = 0;     ///< busy fraction of the step (compute- and memory-bound seconds / seconds)
+  PowerModel power;    ///< the GPU's power model (hw/power.h)
 };
 
 Result<Predicted> predict_job(const JobMeta& j) {
@@ -146,6 +154,13 @@ Result<Predicted> predict_job(const JobMeta& j) {
   out.mfu = p->mfu;
   out.flops_per_token = p->flops.model_flops / static_cast<double>(w.tokens());
   out.flops_peak = (*hw)->peak(*dtype);
+  // The busy fraction as plan/energy.h defines it (ledger/ may not include plan/).
+  const auto& b = p->timing.seconds_by_bound;
+  double total = 0;
+  for (double x : b) total += x;
+  const double busy = b[static_cast<size_t>(Bound::kCompute)] + b[static_cast<size_t>(Bound::kMemory)];
+  out.busy = total > 0 ? std::clamp(busy / total, 0.0, 1.0) : 0;
+  out.power = PowerCatalog::builtin().model_of(**hw);
   return out;
 }
 
@@ -153,6 +168,23 @@ Result<Predicted> predict_job(const JobMeta& j) {
 
 Result<LedgerReport> make_ledger_report(LedgerStore& store, const ReportOptions& o) {
   LedgerReport r;
+  if (o.carbon_g_per_kwh != 0) {
+    if (!(o.carbon_g_per_kwh > 0 && o.carbon_g_per_kwh <= kMaxGramsPerKwh)) {
+      return bad_input(fmt::format("--carbon-g-per-kwh: expected a number in (0, {:g}] gCO2e/kWh, got {}", kMaxGramsPerKwh,
+                                   o.carbon_g_per_kwh));
+    }
+    r.carbon = ReportCarbon{o.carbon_g_per_kwh, o.region, "given"};
+  } else if (!o.region.empty()) {
+    auto g = CarbonCatalog::builtin().find(o.region);
+    if (!g) return bad_input("--region: " + g.error().message);
+    r.carbon = ReportCarbon{(*g)->g_co2e_per_kwh, (*g)->id, (*g)->describe()};
+  }
+  if (o.pue != 0 && !(o.pue >= 1 && o.pue <= 10)) return bad_input(fmt::format("--pue: expected a number in [1, 10], got {}", o.pue));
+  const double pue = o.pue > 0 ? o.pue : PowerCatalog::builtin().default_pue().value;
+  auto co2 = [&](double joules) -> std::optional<double> {
+    if (!r.carbon) return std::nullopt;
+    return grams_co2e(joules, r.carbon->g_per_kwh);
+  };
   r.period = o.period;
   r.percent_idle_utilization = o.percent_idle_utilization;
   auto counts = store.counts();
@@ -187,6 +219,21 @@ Result<LedgerReport> make_ledger_report(LedgerStore& store, const ReportOptions&
   if (!samples) return samples.error();
   r.gpu_use = gpu_use(*samples, o.percent_idle_utilization);
 
+  for (const GpuUse& u : r.gpu_use) {
+    if (u.gpu_hours_with_power <= 0) continue;
+    JobEnergy e;
+    e.job = u.job;
+    e.source = "telemetry";
+    e.gpu_hours = u.gpu_hours_with_power;
+    e.pue = pue;
+    e.joules = u.joules_device * pue;
+    e.grams_co2 = co2(e.joules);
+    if (u.gpu_hours_with_power < u.gpu_hours) {
+      e.note = fmt::format("{:.3g} of {:.3g} GPU-hours carry power readings", u.gpu_hours_with_power, u.gpu_hours);
+    }
+    r.energy.push_back(std::move(e));
+  }
+
   auto db_jobs = store.jobs();
   if (!db_jobs) return db_jobs.error();
   r.jobs = merge_jobs(*db_jobs, o.jobs);
@@ -213,6 +260,21 @@ Result<LedgerReport> make_ledger_report(LedgerStore& store, const ReportOptions&
     auto p = predict_job(*meta);
     if (!p) return p.error();
     m.mfu_predicted = p->mfu;
+    // Predicted energy, for jobs whose telemetry carries no power.
+    const bool measured = std::any_of(r.gpu_use.begin(), r.gpu_use.end(),
+                                      [&](const GpuUse& u) { return u.job == t.job && u.gpu_hours_with_power > 0; });
+    if (!measured && t.seconds > 0 && p->power.known()) {
+      JobEnergy e;
+      e.job = t.job;
+      e.source = "predicted";
+      e.gpu_hours = static_cast<double>(meta->gpus) * t.seconds / 3600;
+      e.pue = pue;
+      e.joules = *energy_joules(p->power, static_cast<double>(meta->gpus), t.seconds, p->busy, pue);
+      e.grams_co2 = co2(e.joules);
+      e.note = fmt::format("{} over the progress log's {:.0f} s at the predicted busy fraction {:.2f}",
+                           power_knowledge_text(p->power.knowledge), t.seconds, p->busy);
+      r.energy.push_back(std::move(e));
+    }
     const double peak = static_cast<double>(meta->gpus) * p->flops_peak;
     if (t.tokens > 0 && t.seconds > 0) {
       m.mfu_realized = m.tokens_per_second * p->flops_per_token / peak;
@@ -265,7 +327,9 @@ nlohmann::json ledger_report_json(const LedgerReport& r) {
                    {"gpu_hours", u.gpu_hours},
                    {"gpu_hours_idle", u.gpu_hours_idle},
                    {"percent_idle_utilization", r.percent_idle_utilization},
-                   {"percent_mean_utilization", opt(u.percent_mean_utilization)}});
+                   {"percent_mean_utilization", opt(u.percent_mean_utilization)},
+                   {"gpu_hours_with_power", u.gpu_hours_with_power},
+                   {"joules_device", u.gpu_hours_with_power > 0 ? nlohmann::json(u.joules_device) : nlohmann::json(nullptr)}});
   }
   j["gpu_use"] = use;
   nlohmann::json mfu = nlohmann::json::array();
@@ -283,9 +347,28 @@ nlohmann::json ledger_report_json(const LedgerReport& r) {
     mfu.push_back(e);
   }
   j["mfu"] = mfu;
+  nlohmann::json energy = nlohmann::json::array();
+  for (const JobEnergy& e : r.energy) {
+    nlohmann::json x = {{"job", e.job},       {"source", e.source}, {"gpu_hours", e.gpu_hours},
+                        {"joules", e.joules}, {"kwh", e.joules / kJoulesPerKilowattHour}, {"pue", e.pue},
+                        {"grams_co2", opt(e.grams_co2)}};
+    if (!e.note.empty()) x["note"] = e.note;
+    energy.push_back(x);
+  }
+  j["energy"] = energy;
+  if (r.carbon) {
+    j["carbon"] = {{"g_co2e_per_kwh", r.carbon->g_per_kwh},
+                   {"region", r.carbon->region.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.carbon->region)},
+                   {"source", r.carbon->source}};
+  } else {
+    j["carbon"] = nullptr;
+  }
   j["conventions"] = {{"spend", "EffectiveCost (FOCUS), US dollars, by ChargePeriodStart's UTC day"},
                       {"mfu", "model FLOPs (PaLM: 6 x params plus attention, no recomputation) / (gpus x dense peak)"},
-                      {"mfu_predicted", "predict train on one GPU at the job's micro_batch and seq"}};
+                      {"mfu_predicted", "predict train on one GPU at the job's micro_batch and seq"},
+                      {"energy", "telemetry power.draw x sample duration x PUE; else the power model at the predicted busy "
+                                 "fraction over the progress seconds x PUE"},
+                      {"grams_co2", "kWh x grid intensity of --region (data/carbon/grid.toml); null without one"}};
   return j;
 }
 

@@ -16,6 +16,13 @@
 //                         with the prediction's model FLOPs per token (6 x params plus attention,
 //                         PaLM); from total_flos / seconds when a Trainer log has no token count
 //   mfu_predicted         predict() of one training step on one GPU at the job's micro_batch and seq
+//   energy (per job)      telemetry: sum of power.draw x each sample's duration (the GPU-hours rule
+//                         above) x PUE, over the samples that carry power; else predicted: gpus x
+//                         P(u) x progress seconds x PUE, with P(u) = idle + (board - idle) x u from
+//                         data/hardware/power.toml and u the predicted step's busy fraction
+//                         (plan/energy.h's definition); PUE given or power.toml's default
+//   grams_co2             kWh x the grid intensity of --region (data/carbon/grid.toml) or the
+//                         given gCO2e/kWh; not known without either
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -36,6 +43,9 @@ struct ReportOptions {
   int64_t days_burn_window = 7;
   double percent_idle_utilization = 10;
   std::vector<JobMeta> jobs;  ///< a jobs file's entries, merged over the ledger's own (jobs_file.h)
+  std::string region;           ///< grid region for CO2e (data/carbon/grid.toml); "" = not known
+  double carbon_g_per_kwh = 0;  ///< > 0: given intensity, over `region`
+  double pue = 0;               ///< >= 1 when given; 0 = data/hardware/power.toml's default
 };
 
 struct SpendLine {
@@ -74,6 +84,26 @@ struct GpuUse {
   double gpu_hours = 0;
   double gpu_hours_idle = 0;
   std::optional<double> percent_mean_utilization;  ///< time-weighted
+  double gpu_hours_with_power = 0;  ///< GPU-hours of samples that carry power.draw
+  double joules_device = 0;         ///< their power x duration (device energy, no PUE)
+};
+
+/// A job's energy and carbon (see the header comment for the two sources).
+struct JobEnergy {
+  std::string job;
+  std::string source;        ///< "telemetry" or "predicted"
+  double gpu_hours = 0;      ///< the GPU-hours the energy covers
+  double joules = 0;         ///< facility energy (PUE included)
+  double pue = 1;
+  std::optional<double> grams_co2;
+  std::string note;          ///< caveats ("board power throughout (no idle figure): an upper bound")
+};
+
+/// The grid intensity the report charges (none: CO2e not known).
+struct ReportCarbon {
+  double g_per_kwh = 0;
+  std::string region;  ///< "" when given as a number
+  std::string source;  ///< "given" or the grid file's citation
 };
 
 struct LedgerReport {
@@ -89,10 +119,13 @@ struct LedgerReport {
   std::vector<GpuUse> gpu_use;
   std::vector<JobMeta> jobs;         ///< the merged job facts (for usd_plan)
   double percent_idle_utilization = 10;
+  std::vector<JobEnergy> energy;     ///< per job with telemetry power or a prediction
+  std::optional<ReportCarbon> carbon;
 };
 
 /// Builds the report from the store. Errors: a store failure, a jobs entry whose model or
-/// hardware is unknown ("jobs: llama-8b: hardware: unknown hardware 'h10', did you mean ...").
+/// hardware is unknown ("jobs: llama-8b: hardware: unknown hardware 'h10', did you mean ..."),
+/// an unknown region ("--region: unknown region 'x', did you mean ...").
 Result<LedgerReport> make_ledger_report(LedgerStore& store, const ReportOptions& options);
 
 /// The report as the `ledger report --json` document (docs/ledger.md gives its fields).

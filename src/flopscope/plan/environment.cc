@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <toml++/toml.h>
 
+#include "flopscope/hw/carbon.h"
 #include "flopscope/plan/price_catalog.h"
 #include "flopscope/util/file.h"
 #include "flopscope/util/limits.h"
@@ -27,7 +28,7 @@ bool iequals(std::string_view a, std::string_view b) {
 const std::vector<std::string> kFields = {"hardware", "description", "devices", "bytes_per_second_interconnect",
                                           "dtype", "weights", "software", "profile", "flash_attention",
                                           "provider", "pricing", "usd_per_device_hour", "watts", "idle_watts", "pue",
-                                          "carbon_g_per_kwh"};
+                                          "carbon_g_per_kwh", "region"};
 
 // One [env.NAME] table, field by field, so each error names the file and the field.
 Result<Environment> read_environment(const toml::table& t, const std::string& name, const TomlReader& r) {
@@ -81,6 +82,12 @@ Result<Environment> read_environment(const toml::table& t, const std::string& na
     if (e.pue < 1) return r.at("pue", fmt::format("expected a number >= 1, got {}", e.pue));
   }
   if (auto err = r.read(t, "carbon_g_per_kwh", Sign::kNonNegative, e.carbon_g_per_kwh)) return *err;
+  if (t.get("region")) {
+    if (auto err = r.read(t, "region", text)) return *err;
+    auto g = CarbonCatalog::builtin().find(text);
+    if (!g) return r.at("region", g.error().message);
+    e.region = (*g)->id;
+  }
   // Upper bounds (docs/limits.md): far above any real figure, far below where a price or
   // power times hours overflows to $inf.
   struct Bound {
@@ -190,7 +197,7 @@ PriceQuote price_of(const Environment& env) {
     if (!p->current || p->pricing != env.pricing) continue;
     if (!env.provider.empty() && !iequals(p->provider, env.provider)) continue;
     std::string where = p->region.empty() ? p->date : p->region + ", " + p->date;
-    return {p->usd_per_device_hour, fmt::format("{} {} {} ({})", p->provider, p->instance, p->pricing, where)};
+    return {p->usd_per_device_hour, fmt::format("{} {} {} ({})", p->provider, p->instance, p->pricing, where), p->region};
   }
   return {};
 }

@@ -19,7 +19,9 @@
 //   idle_watts = 140               # per device, loaded and idle (default: data/hardware/power.toml)
 //   pue = 1.2                      # data-centre power usage effectiveness (default: power.toml,
 //                                  # the Uptime Institute 2023 average, 1.58)
-//   carbon_g_per_kwh = 400         # grid carbon intensity (default: not reported)
+//   region = "us-east-1"           # grid region for carbon (data/carbon/grid.toml; default: the
+//                                  # region of the price it pays, when the grid file lists it)
+//   carbon_g_per_kwh = 400         # grid carbon intensity, overrides region (default: by region)
 //   bytes_per_second_interconnect = 450e9   # per device, one direction (default: catalog)
 //
 // A catalog hardware id is itself an environment: one device, bf16, catalog efficiencies,
@@ -60,13 +62,15 @@ struct Environment {
   double watts = 0;                      ///< board power per device; 0 = power.toml / catalog TDP
   double idle_watts = 0;                 ///< idle power per device; 0 = power.toml
   double pue = 0;                        ///< >= 1 when given; 0 = the default (power.toml)
-  double carbon_g_per_kwh = 0;           ///< 0 = not reported
+  double carbon_g_per_kwh = 0;           ///< > 0: given; 0 = by region (plan/carbon.h)
+  std::string region;                    ///< grid region id (data/carbon/grid.toml); "" = the price's region
 };
 
 /// The price an environment pays per device-hour, and where it comes from.
 struct PriceQuote {
   double usd_per_device_hour = 0;  ///< 0 = unknown
   std::string source;              ///< "given", "AWS p5.48xlarge on-demand (us-east-1, 2025-03)"
+  std::string region;              ///< the priced instance's region ("" when given or global)
 };
 
 struct EnvironmentSet {

@@ -241,7 +241,10 @@ Result<JobRun> run_job(const TransformerSpec& spec, const Job& job, const Enviro
   r.energy = estimate_energy(power_model_of(env, hw), pue_of(env), n, r.seconds, r.seconds_busy);
   r.watts = r.energy.watts;
   r.joules = r.energy.joules.value_or(0);
-  r.grams_co2 = r.joules / kJoulesPerKwh * env.carbon_g_per_kwh;
+  auto carbon = carbon_of(env, price);
+  if (!carbon) return carbon.error();
+  r.carbon = *carbon;
+  r.grams_co2 = grams_co2_of(r.energy.joules, r.carbon).value_or(0);
   return r;
 }
 

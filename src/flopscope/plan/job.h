@@ -23,7 +23,8 @@
 //   usd    = N * seconds / 3600 * usd_per_device_hour
 //   joules = N * P(u) * seconds * PUE      (plan/energy.h, hw/power.h: P(u) = idle + (board - idle) * u,
 //            u = busy seconds / seconds from the engine's bounds; PUE given or power.toml's default)
-//   grams_co2 = joules / 3.6e6 * carbon_g_per_kwh
+//   grams_co2 = joules / 3.6e6 * g_co2e_per_kwh   (plan/carbon.h: given, the env's region, or the
+//               region of the price it pays; not known otherwise)
 #pragma once
 
 #include <array>
@@ -32,6 +33,7 @@
 
 #include "flopscope/model/transformer_spec.h"
 #include "flopscope/perf/predict.h"
+#include "flopscope/plan/carbon.h"
 #include "flopscope/plan/energy.h"
 #include "flopscope/plan/environment.h"
 
@@ -82,13 +84,15 @@ struct JobRun {
   double joules = 0;      ///< 0 when no power figure is known (see has_power())
   double seconds_busy = 0;  ///< per device: compute- and memory-bound seconds (plan/energy.h)
   EnergyEstimate energy;    ///< utilization, idle and board watts, PUE, joules (nullopt: not known)
-  double grams_co2 = 0;   ///< 0 when no grid intensity is given
+  double grams_co2 = 0;   ///< 0 when no grid intensity or no power figure is known (see has_carbon())
+  CarbonQuote carbon;     ///< the grid intensity charged (plan/carbon.h)
   double mfu = 0;         ///< of the predicted step (train) or prefill (infer)
   /// Wall seconds by what bounds them (compute, memory, overhead, communication).
   std::array<double, static_cast<size_t>(Bound::kCount)> seconds_by_bound{};
   Bound bound = Bound::kCompute;  ///< the largest of seconds_by_bound
   bool has_price() const { return usd_per_device_hour > 0; }
   bool has_power() const { return energy.known(); }  ///< false: no board power in the catalog and none given
+  bool has_carbon() const { return has_power() && carbon.known(); }
 };
 
 /// Runs `job` of `spec` on `env`. Errors: a dtype the hardware lacks, bad sizes.

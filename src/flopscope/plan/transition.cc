@@ -34,6 +34,7 @@ void apply_price(Environment& s, const Environment& to) {
   s.usd_per_device_hour = to.usd_per_device_hour;
   s.pue = to.pue;
   s.carbon_g_per_kwh = to.carbon_g_per_kwh;
+  s.region = to.region;
 }
 
 // Before the price step an intermediate keeps the "from" price model; a price given for

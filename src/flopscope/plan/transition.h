@@ -12,7 +12,7 @@
 //   hardware   hardware id, device count, interconnect, calibration profile, watts, idle_watts
 //   precision  compute dtype and weight dtype
 //   software   software stack and flash attention
-//   price      provider, pricing, usd_per_device_hour, PUE, grid carbon intensity
+//   price      provider, pricing, usd_per_device_hour, PUE, grid carbon intensity and region
 // Each factor is the ratio between consecutive steps, so the factors' product is the whole
 // (it telescopes). Before the price step, an intermediate environment prices its hardware
 // with the "from" environment's provider and pricing (or, when that offers nothing for the
