@@ -88,6 +88,7 @@ BENCHMARK(ImportFocus1M)->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime()
 // The URL of an empty ledger in the schema flopscope_bench (dropped and created again), or "".
 std::string fresh_postgres_schema(const std::string& url, std::string* error) {
   PGconn* c = PQconnectdb(url.c_str());
+  PQsetNoticeProcessor(c, [](void*, const char*) {}, nullptr);  // "schema ... does not exist, skipping"
   PGresult* r = PQstatus(c) == CONNECTION_OK
                     ? PQexec(c, "DROP SCHEMA IF EXISTS flopscope_bench CASCADE; CREATE SCHEMA flopscope_bench")
                     : nullptr;

@@ -237,6 +237,21 @@ TEST_P(LedgerImport, TrainerStateInAFolderWhoseNameIsNotUtf8) {
   EXPECT_EQ(progress[0].job.substr(progress[0].job.size() - 6), "caf\xEF\xBF\xBD");
 }
 
+// Found by fuzz_ledger: nlohmann::json throws out_of_range (not parse_error) on a number
+// beyond a double, which ended the import as an "internal error".
+TEST_P(LedgerImport, JsonNumberBeyondADoubleIsBadInput) {
+  auto jsonl = import_text(*db_, "{\"step\": 1, \"tokens\": 1e999, \"seconds\": 1}\n", "big.jsonl", {});
+  ASSERT_FALSE(jsonl);
+  EXPECT_EQ(jsonl.error().kind, ErrorKind::kBadInput);
+  EXPECT_EQ(jsonl.error().message, "big.jsonl: line 1: expected a JSON object, got a number beyond a double");
+  std::string state = slurp(fixture("hf-run/checkpoint-500/trainer_state.json"));
+  state.replace(state.find("\"total_flos\": "), 14, "\"total_flos\": 1.51e517, \"x\": ");
+  auto hf = import_text(*db_, state, "run/trainer_state.json", {});
+  ASSERT_FALSE(hf);
+  EXPECT_EQ(hf.error().message, "run/trainer_state.json: expected valid JSON, got a number beyond a double");
+  EXPECT_EQ(counts().imports, 0);
+}
+
 TEST(LedgerText, FirstNonTextByte) {
   EXPECT_EQ(first_non_text_byte("plain ascii\n"), std::string_view::npos);
   EXPECT_EQ(first_non_text_byte("\xEF\xBB\xBF" "caf\xC3\xA9"), std::string_view::npos);  // BOM, é

@@ -43,6 +43,8 @@ Status import_progress_jsonl(std::string_view text, const std::string& origin, c
     } catch (const nlohmann::json::parse_error& e) {
       return bad_input(fmt::format("{}: line {}, column {}: expected a JSON object, parse error", origin, line_no,
                                    e.byte));
+    } catch (const nlohmann::json::out_of_range&) {  // 406: a number like 1e999
+      return bad_input(fmt::format("{}: line {}: expected a JSON object, got a number beyond a double", origin, line_no));
     }
     if (!j.is_object()) return bad_input(fmt::format("{}: line {}: expected a JSON object", origin, line_no));
     auto text_field = [&](const char* key, std::string& out) -> Status {

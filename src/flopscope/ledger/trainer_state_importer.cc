@@ -27,6 +27,8 @@ Status import_trainer_state(std::string_view text, const std::string& origin, co
     j = nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
     return bad_input(fmt::format("{}: expected valid JSON, parse error at byte {}", origin, e.byte));
+  } catch (const nlohmann::json::out_of_range&) {  // 406: a number like 1e999
+    return bad_input(origin + ": expected valid JSON, got a number beyond a double");
   }
   if (!j.is_object() || !j.contains("log_history") || !j["log_history"].is_array()) {
     return bad_input(origin + ": log_history: expected an array (a Trainer trainer_state.json)");
