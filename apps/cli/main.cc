@@ -90,9 +90,14 @@ int main(int argc, char** argv) {
   });
   int exit_code = 0;
   std::vector<std::string> names;
+  // A run uses one command: only its options are built (building all of them cost about a
+  // third of start-up, 7.5M of 19.7M instructions under callgrind for `--version`). The others
+  // stay names and summaries, which is all `--help` and "did you mean" read.
+  const std::string chosen = argc > 1 ? argv[1] : "";
   for (auto& c : commands) {
     names.push_back(c.name);
     CLI::App* sub = app.add_subcommand(c.name, c.summary);
+    if (c.name != chosen) continue;
     auto action = std::make_shared<std::function<int()>>(c.setup(*sub));
     sub->callback([action, &exit_code] { exit_code = (*action)(); });
   }

@@ -26,6 +26,9 @@ void add_serving_flags(CLI::App& sub, api::ServingModel& m, bool& json) {
   sub.add_option("--memory-fraction", m.engine.memory_fraction, "Share of device memory the engine may use")
       ->capture_default_str();
   sub.add_flag("--prefill-first", m.prefill_first, "Whole prompts first, decodes wait (no chunked prefill)");
+  sub.add_flag("--reserve-output", m.engine.reserve_output,
+               "Admit a request only when the KV of its prompt and output fits; never preempt "
+               "(TensorRT-LLM's GUARANTEED_NO_EVICT; default: vLLM's admission by prompt, preempting)");
   m.warn = [](const std::string& w) { std::cerr << "flopscope: warning: " << w << "\n"; };
 }
 

@@ -71,10 +71,11 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     package = _build()
     files = []
     for name in sorted(os.listdir(package)):
-        if name.endswith(".py") or (name.startswith("_flopscope") and name.endswith(".so")):
+        # _flopscope*.so and the modules it opens from beside itself (libflopscope_onnx.so)
+        if name.endswith(".py") or (name.startswith(("_flopscope", "libflopscope_")) and name.endswith(".so")):
             with open(os.path.join(package, name), "rb") as f:
                 files.append(("%s/%s" % (NAME, name), f.read()))
-    if not any(a.endswith(".so") for a, _ in files):
+    if not any(a.split("/")[-1].startswith("_flopscope") for a, _ in files):
         raise RuntimeError("the CMake build left no _flopscope module in " + package)
     info = "%s-%s.dist-info" % (NAME, VERSION)
     tag = _tag()

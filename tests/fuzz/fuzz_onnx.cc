@@ -6,11 +6,11 @@
 #include <string_view>
 
 #include "flopscope/cost/graph_cost.h"
-#include "flopscope/model/onnx_loader.h"
+#include "flopscope/model/onnx/internal.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace flopscope;
-  auto g = parse_onnx(std::string_view(reinterpret_cast<const char*>(data), size), "fuzz.onnx");
+  auto g = onnx_detail::parse(std::string_view(reinterpret_cast<const char*>(data), size), "fuzz.onnx", {});
   if (g) {
     auto cost = cost_graph(*g);
     auto ops = lower_graph(cost);

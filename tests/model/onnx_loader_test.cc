@@ -17,7 +17,9 @@
 #include <string>
 #include <vector>
 
-#include "flopscope/model/onnx_internal.h"
+#include "flopscope/model/onnx/internal.h"
+#include "flopscope/model/onnx/module.h"
+#include "flopscope/util/module.h"
 #include "flopscope/model/onnx_loader.h"
 
 namespace flopscope {
@@ -398,6 +400,49 @@ TEST(OnnxFile, MissingFileIsNotFound) {
   ASSERT_FALSE(g);
   EXPECT_EQ(g.error().kind, ErrorKind::kNotFound);
   EXPECT_EQ(g.error().message, "/nonexistent/m.onnx: cannot open: no such file");
+}
+
+}  // namespace
+}  // namespace flopscope
+
+// The ONNX reader is a module opened with dlopen (model/onnx/module.h): found where this
+// build wrote it, refused when built from another version, and a missing one names where
+// it was looked for.
+namespace flopscope {
+namespace {
+
+ModuleSpec onnx_spec(const char* env, uint64_t abi) {
+  return {"the ONNX reader", "libflopscope_onnx.so", env, FLOPSCOPE_ONNX_MODULE_PATH,
+          onnx_detail::kOnnxModuleAbiSymbol, abi};
+}
+
+TEST(OnnxModule, OpensWithItsEntryPoints) {
+  auto spec = onnx_spec("FLOPSCOPE_TEST_UNSET_MODULE_VARIABLE", onnx_detail::kOnnxModuleAbi);
+  auto handle = open_module(spec);
+  ASSERT_TRUE(handle) << handle.error().message;
+  EXPECT_TRUE(module_symbol(*handle, spec, onnx_detail::kOnnxModuleParseSymbol));
+  EXPECT_TRUE(module_symbol(*handle, spec, onnx_detail::kOnnxModuleStripSymbol));
+  auto none = module_symbol(*handle, spec, "flopscope_onnx_nonexistent");
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error().message,
+            "the ONNX reader module libflopscope_onnx.so: not a flopscope module (no flopscope_onnx_nonexistent)");
+}
+
+TEST(OnnxModule, AnotherVersionIsRefused) {
+  auto handle = open_module(onnx_spec("FLOPSCOPE_TEST_UNSET_MODULE_VARIABLE", onnx_detail::kOnnxModuleAbi + 1));
+  ASSERT_FALSE(handle);
+  EXPECT_NE(handle.error().message.find("built from another flopscope version"), std::string::npos)
+      << handle.error().message;
+}
+
+TEST(OnnxModule, MissingSaysWhereItLooked) {
+  ASSERT_EQ(setenv("FLOPSCOPE_TEST_MODULE_VARIABLE", "/nonexistent/libflopscope_onnx.so", 1), 0);
+  auto handle = open_module(onnx_spec("FLOPSCOPE_TEST_MODULE_VARIABLE", onnx_detail::kOnnxModuleAbi));
+  unsetenv("FLOPSCOPE_TEST_MODULE_VARIABLE");
+  ASSERT_FALSE(handle);
+  EXPECT_EQ(handle.error().kind, ErrorKind::kFailure);
+  EXPECT_EQ(handle.error().message,
+            "the ONNX reader module libflopscope_onnx.so is missing; looked in /nonexistent/libflopscope_onnx.so");
 }
 
 }  // namespace

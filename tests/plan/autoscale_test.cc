@@ -8,6 +8,7 @@
 
 #include <cmath>
 
+#include "flopscope/hw/power.h"
 #include "flopscope/model/load.h"
 #include "flopscope/perf/predict.h"
 
@@ -178,6 +179,34 @@ TEST(Autoscale, FlatLoadUnderOneReplicasCapacityNeedsOneReplica) {
     EXPECT_DOUBLE_EQ(p.requests_late, 0);
     EXPECT_NEAR(p.gpu_hours, 1.5, 1e-9);  // 1.5 h of load (the last row holds 30 min)
   }
+  // Energy: one replica billed 1.5 h, busy u_mu x 0.5 / mu of it; the power model's line.
+  const double u_mu = r->replica.busy_fraction_at_capacity;
+  EXPECT_GT(u_mu, 0);
+  EXPECT_LE(u_mu, 1);
+  const PowerModel power = PowerCatalog::builtin().model_of(*hw);
+  ASSERT_TRUE(power.known());
+  const double pue = PowerCatalog::builtin().default_pue().value;
+  const double busy = 0.5 * 5400 / r->replica.rps_capacity * u_mu;
+  const double joules = (power.watts_idle * 5400 + (power.watts_board - power.watts_idle) * busy) * pue;
+  for (const PolicyResult& p : r->policies) {
+    EXPECT_NEAR(p.replica_seconds_busy, busy, 1e-6 * busy) << policy_name(p.policy);
+    ASSERT_TRUE(p.energy.known());
+    EXPECT_NEAR(*p.energy.joules, joules, 1e-6 * joules) << policy_name(p.policy);
+  }
+}
+
+// More replicas for the same requests: the same busy time, more idle time, more energy.
+TEST(Autoscale, IdleReplicasCostEnergyAtIdlePower) {
+  ReplicaModel m = replica();
+  m.busy_fraction_at_capacity = 0.8;
+  AutoscaleKnobs k = knobs();
+  k.min_replicas = 1;
+  PolicyResult lean = run({{0, 4}, {3600, 4}}, AutoscalePolicy::kStaticPeak, k, m);
+  k.min_replicas = 3;
+  PolicyResult wide = run({{0, 4}, {3600, 4}}, AutoscalePolicy::kStaticPeak, k, m);
+  EXPECT_NEAR(lean.replica_seconds_busy, wide.replica_seconds_busy, 1e-9);
+  EXPECT_NEAR(lean.replica_seconds_busy, 4 * 7200 / 5.0 * 0.8, 1e-6);
+  EXPECT_NEAR(wide.replica_seconds_billed, 3 * lean.replica_seconds_billed, 1e-9);
 }
 
 TEST(LoadCurve, ParsesRowsAndHoldsEachRateToTheNext) {

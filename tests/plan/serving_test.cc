@@ -162,6 +162,23 @@ TEST(ServingSimulator, PreemptsWhenTheKvCacheRunsOut) {
   EXPECT_GT(r.kv_cache_utilization, 0.5);
 }
 
+// TensorRT-LLM's GUARANTEED_NO_EVICT: the same load runs without a preemption, with never
+// more sequences at once than the KV of whole requests allows.
+TEST(ServingSimulator, ReservingTheOutputNeverPreempts) {
+  ServingOptions o = rig().options(2048, 1024);
+  o.engine.memory_fraction = 0.3;
+  o.engine.reserve_output = true;
+  o.load.kind = LoadKind::kAllAtOnce;
+  o.load.requests = 64;
+  ServingResult r = rig().run(o);
+  EXPECT_EQ(r.preemptions, 0);
+  EXPECT_EQ(r.requests, 64);
+  const int64_t fit = r.kv_blocks / ((2048 + 1024 + o.engine.block_size - 1) / o.engine.block_size);
+  ASSERT_GT(fit, 0);
+  EXPECT_LE(r.mean_running, static_cast<double>(fit));
+  EXPECT_GT(r.mean_running, 0.8 * static_cast<double>(fit));
+}
+
 TEST(ServingSimulator, ClosedLoopKeepsConcurrencyRunning) {
   ServingOptions o = rig().options(512, 256);
   o.load.kind = LoadKind::kClosedLoop;

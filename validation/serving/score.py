@@ -31,7 +31,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def simulate(binary, p):
+def simulate(binary, p, engine):
     if "concurrency" in p:  # closed loop, as genai-perf / AIPerf run it
         load = ["--concurrency", str(p["concurrency"]), "--requests", str(max(4 * p["concurrency"], 40))]
     elif "batch" in p:  # a static batch: all of it queued at once and admitted together
@@ -41,6 +41,11 @@ def simulate(binary, p):
     cmd = [binary, "simulate", p["model"], "--hardware", p["hardware"], "--tp", str(p["tp"]),
            "--dtype", p["dtype"], "--prompt", str(p["prompt"]), "--output", str(p["output"]),
            "--seed", "1", "--json"] + load
+    # TensorRT-LLM's default scheduler admits a request only when the KV of its whole prompt
+    # and output fits, and never preempts (GUARANTEED_NO_EVICT; docs/serving.md); vLLM admits
+    # by prompt and preempts.
+    if engine == "tensorrt-llm":
+        cmd.append("--reserve-output")
     out = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if out.returncode != 0:
         raise RuntimeError(" ".join(cmd) + ": " + out.stderr.strip())
@@ -80,7 +85,7 @@ def main():
           f"{'tok/s pub':>9} {'sim':>8} {'err':>7} {'ITL ms pub':>10} {'sim':>7} {'err':>7} "
           f"{'TTFT ms pub':>11} {'sim':>9} {'err':>7} {'e2e ms pub':>10} {'sim':>8} {'err':>7}")
     for n, p in enumerate(doc["points"], 1):
-        r = simulate(args.flopscope, p)
+        r = simulate(args.flopscope, p, doc["sources"][p["source"]]["engine"])
         cells = []  # (published, simulated, error) per metric, or None
         pub_t = published_throughput(p)
         if pub_t is not None:

@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <cmath>
 
+#include "flopscope/hw/power.h"
 #include "flopscope/plan/autoscale.h"
+#include "flopscope/plan/energy.h"
 #include "flopscope/plan/price_catalog.h"
 #include "flopscope/report/svg.h"
 #include "flopscope/report/table.h"
@@ -52,7 +54,15 @@ std::string timeline_svg(const AutoscaleResult& r, const std::string& title) {
   return svg_stack({load.render(), replicas.render(), wait.render()});
 }
 
-Json policy_json(const PolicyResult& p, bool priced) {
+// Energy of a policy (plan/autoscale.h): per run, per served request, per million tokens.
+Json policy_energy_json(const PolicyResult& p, double tokens_per_request) {
+  Json e = energy_json(p.energy, p.requests_served * tokens_per_request);
+  e["joules_per_request"] =
+      p.energy.known() && p.requests_served > 0 ? Json(*p.energy.joules / p.requests_served) : Json(nullptr);
+  return e;
+}
+
+Json policy_json(const PolicyResult& p, bool priced, double tokens_per_request) {
   return {{"gpu_hours", p.gpu_hours},
           {"usd", priced ? Json(p.usd) : Json(nullptr)},
           {"requests_total", p.requests_total},
@@ -64,7 +74,8 @@ Json policy_json(const PolicyResult& p, bool priced) {
           {"replicas_mean", p.replicas_mean},
           {"scale_ups", p.scale_ups},
           {"scale_downs", p.scale_downs},
-          {"seconds_wait_max", p.seconds_wait_max}};
+          {"seconds_wait_max", p.seconds_wait_max},
+          {"energy", policy_energy_json(p, tokens_per_request)}};
 }
 
 AutoscaleKnobs knobs_of(const AutoscaleOptions& f) {
@@ -154,11 +165,15 @@ Result<Output> autoscale(const AutoscaleOptions& f, const Render& render) {
   const ColdStart& c = r->cold_start;
   const double seconds_pull = c.bytes_image > 0 ? c.bytes_image / c.bytes_per_second_pull : 0;
   const double seconds_load = c.bytes_weights / c.bytes_per_second_load;
+  const PowerModel power = PowerCatalog::builtin().model_of(hw);
+  const Pue pue = o.capacity.serving.pue > 0 ? Pue{o.capacity.serving.pue, "given"} : PowerCatalog::builtin().default_pue();
 
   Output out;
   if (render.json) {
     Json pj = Json::object();
-    for (const PolicyResult& p : r->policies) pj[std::string(policy_name(p.policy))] = policy_json(p, price != nullptr);
+    for (const PolicyResult& p : r->policies) {
+      pj[std::string(policy_name(p.policy))] = policy_json(p, price != nullptr, r->replica.output_tokens_per_request);
+    }
     out.json = {
         {"model", model},
         {"hardware", hw.id},
@@ -170,6 +185,8 @@ Result<Output> autoscale(const AutoscaleOptions& f, const Render& render) {
           {"max_running", r->capacity.max_running},
           {"ttft_p95_at_max", r->replica.seconds_ttft_p95_at_capacity},
           {"requests_in_flight_at_max", r->replica.requests_in_flight_at_capacity},
+          {"busy_fraction_at_max", r->replica.busy_fraction_at_capacity},
+          {"power", power_json(power, pue)},
           {"usd_per_device_hour", price != nullptr ? Json(price->usd_per_device_hour) : Json(nullptr)},
           {"price", price != nullptr ? Json{{"provider", price->provider}, {"instance", price->instance},
                                             {"date", price->date}, {"source", price->source}}
@@ -211,14 +228,19 @@ Result<Output> autoscale(const AutoscaleOptions& f, const Render& render) {
                    format_seconds(c.seconds_engine_init));
   t += fmt::format("load: {} rows over {}, peak {:.3g} req/s, {} requests\n", load->size(), format_seconds(span), peak,
                    format_si(requests));
-  t += price != nullptr ? fmt::format("price: {} per device-hour ({} {}, {})\n\n", format_usd(price->usd_per_device_hour),
+  t += price != nullptr ? fmt::format("price: {} per device-hour ({} {}, {})\n", format_usd(price->usd_per_device_hour),
                                       price->provider, price->instance, price->date)
-                        : fmt::format("price: none for {} in the catalog\n\n", hw.id);
-  Table table({"policy", "GPU-hours", "cost", "peak replicas", "mean replicas", "late", "dropped", "SLO missed", "max wait"},
-              {false, true, true, true, true, true, true, true, true});
+                        : fmt::format("price: none for {} in the catalog\n", hw.id);
+  t += fmt::format("power: {}; a replica at its max rate is busy {}\n\n", describe_power(power, pue),
+                   format_percent(r->replica.busy_fraction_at_capacity));
+  Table table({"policy", "GPU-hours", "cost", "energy", "peak replicas", "mean replicas", "late", "dropped", "SLO missed",
+               "max wait"},
+              {false, true, true, true, true, true, true, true, true, true});
   for (const PolicyResult& p : r->policies) {
     table.add({std::string(policy_name(p.policy)), fmt::format("{:.1f}", p.gpu_hours),
-               price != nullptr ? format_usd(p.usd) : "no price", std::to_string(p.replicas_peak),
+               price != nullptr ? format_usd(p.usd) : "no price",
+               p.energy.known() ? fmt::format("{:.1f} kWh", *p.energy.joules / kJoulesPerKwh) : "not known",
+               std::to_string(p.replicas_peak),
                fmt::format("{:.2f}", p.replicas_mean), format_si(p.requests_late), format_si(p.requests_dropped),
                format_percent(p.slo_violation_fraction), format_seconds(p.seconds_wait_max)});
   }

@@ -24,7 +24,8 @@ void read_serving_model(OptionsReader& r, ServingModel& m) {
       .read("max_running", m.engine.max_running)
       .read("max_batched_tokens", m.engine.max_batched_tokens)
       .read("memory_fraction", m.engine.memory_fraction)
-      .read("prefill_first", m.prefill_first);
+      .read("prefill_first", m.prefill_first)
+      .read("reserve_output", m.engine.reserve_output);
 }
 
 Result<ServingSetup> resolve_serving(const ServingModel& m, const std::string& hardware_override, int64_t tp) {

@@ -22,7 +22,7 @@ namespace flopscope::api {
 
 /// The flags of a served model (CLI: MODEL, --hardware, --dtype, --profile, --software,
 /// --tp, --weights, --kv-dtype, --prompt, --output, --block-size, --max-running,
-/// --max-batched-tokens, --memory-fraction, --prefill-first).
+/// --max-batched-tokens, --memory-fraction, --prefill-first, --reserve-output).
 struct ServingModel {
   std::string model;           ///< catalog name, HF id, config.json, snapshot folder or .gguf
   Json model_config;           ///< a config.json object instead of `model` (JSON front ends)
@@ -43,7 +43,7 @@ struct ServingModel {
 
 /// Reads the keys above (model, hardware, dtype, profile, software, tp, weights, kv_dtype,
 /// prompt, output, block_size, max_running, max_batched_tokens, memory_fraction,
-/// prefill_first).
+/// prefill_first, reserve_output).
 void read_serving_model(OptionsReader& r, ServingModel& m);
 
 /// A model on a replica, ready to simulate: the engines outlive the options that point at them.

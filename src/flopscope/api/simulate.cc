@@ -77,6 +77,7 @@ Json document(const ServingSetup& s, const ServingResult& r) {
               {"max_batched_tokens", so.engine.max_batched_tokens},
               {"memory_fraction", so.engine.memory_fraction},
               {"chunked_prefill", so.engine.chunked_prefill},
+              {"reserve_output", so.engine.reserve_output},
               {"kv_blocks", r.kv_blocks},
               {"bytes_kv_per_token", r.bytes_kv_per_token}}},
             {"requests", r.requests},

@@ -1,8 +1,11 @@
 #include "flopscope/model/onnx_loader.h"
 
-// The file, mapped (onnx_wire.cc skips the weights' pages), and --dim parsing. The steps
-// from bytes to Graph are in onnx_wire.cc, onnx_graph.cc and onnx_shapes.cc.
+// The file, mapped (onnx/wire.cc skips the weights' pages), and --dim parsing. The steps
+// from bytes to Graph are in the ONNX reader module (onnx/module.h says why a module),
+// opened here on the first ONNX file.
+#include "flopscope/model/onnx/module.h"
 #include "flopscope/util/file.h"
+#include "flopscope/util/module.h"
 
 #include <charconv>
 
@@ -29,6 +32,57 @@ Result<std::vector<DimBinding>> parse_dim_bindings(const std::vector<std::string
     }
     out.push_back({name, v});
   }
+  return out;
+}
+
+namespace {
+
+struct Module {
+  onnx_detail::OnnxModuleParseFn parse = nullptr;
+  onnx_detail::OnnxModuleStripFn strip = nullptr;
+  std::string error;  // why it could not be opened
+};
+
+// Opened once, on the first ONNX file, and never closed.
+const Module& module() {
+  static const Module m = [] {
+    static constexpr ModuleSpec kSpec{"the ONNX reader", "libflopscope_onnx.so", "FLOPSCOPE_ONNX_MODULE",
+                                      FLOPSCOPE_ONNX_MODULE_PATH, onnx_detail::kOnnxModuleAbiSymbol,
+                                      onnx_detail::kOnnxModuleAbi};
+    Module out;
+    auto handle = open_module(kSpec);
+    if (!handle) {
+      out.error = handle.error().message;
+      return out;
+    }
+    auto parse = module_symbol(*handle, kSpec, onnx_detail::kOnnxModuleParseSymbol);
+    auto strip = module_symbol(*handle, kSpec, onnx_detail::kOnnxModuleStripSymbol);
+    if (!parse || !strip) {
+      out.error = (!parse ? parse : strip).error().message;
+      return out;
+    }
+    out.parse = reinterpret_cast<onnx_detail::OnnxModuleParseFn>(*parse);
+    out.strip = reinterpret_cast<onnx_detail::OnnxModuleStripFn>(*strip);
+    return out;
+  }();
+  return m;
+}
+
+}  // namespace
+
+Result<Graph> parse_onnx(std::string_view bytes, const std::string& origin, const OnnxLoadOptions& options) {
+  const Module& m = module();
+  if (!m.parse) return failure(origin + ": cannot read ONNX: " + m.error);
+  Result<Graph> out = failure(origin + ": the ONNX reader module returned no result");
+  m.parse(&bytes, &origin, &options, &out);
+  return out;
+}
+
+Result<std::string> strip_onnx_weights(std::string_view bytes, const std::string& origin) {
+  const Module& m = module();
+  if (!m.strip) return failure(origin + ": cannot read ONNX: " + m.error);
+  Result<std::string> out = failure(origin + ": the ONNX reader module returned no result");
+  m.strip(&bytes, &origin, &out);
   return out;
 }
 

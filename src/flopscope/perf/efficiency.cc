@@ -1,5 +1,9 @@
 #include "flopscope/perf/efficiency.h"
 
+#include <map>
+#include <mutex>
+#include <optional>
+
 #include <fmt/format.h>
 
 #include <cstdlib>
@@ -97,13 +101,10 @@ std::optional<Error> apply(std::string_view origin, std::string_view table_name,
   return std::nullopt;
 }
 
-}  // namespace
-
-Result<Efficiency> parse_efficiency(std::string_view toml_text, std::string_view origin, std::string_view hardware_id) {
-  auto parsed = parse_toml(toml_text, origin);
-  if (!parsed) return parsed.error();
-  toml::table& root = *parsed;
-  const toml::table* all = root["efficiency"].as_table();
+// The efficiency of `hardware_id` from the parsed file.
+Result<Efficiency> efficiency_of(const toml::table& root, std::string_view origin, std::string_view hardware_id) {
+  const toml::node* section = root.get("efficiency");
+  const toml::table* all = section ? section->as_table() : nullptr;
   if (!all) return bad_input(fmt::format("{}: efficiency: expected a table of [efficiency.<id>] entries", origin));
   Efficiency e;
   if (const toml::table* d = (*all)["default"].as_table()) {
@@ -140,12 +141,21 @@ Result<Efficiency> parse_efficiency(std::string_view toml_text, std::string_view
   return e;
 }
 
+}  // namespace
+
+Result<Efficiency> parse_efficiency(std::string_view toml_text, std::string_view origin, std::string_view hardware_id) {
+  auto parsed = parse_toml(toml_text, origin);
+  if (!parsed) return parsed.error();
+  return efficiency_of(*parsed, origin, hardware_id);
+}
+
 namespace {
 
 struct Source {
   std::string text;
   std::string origin;
   Status status;
+  std::optional<toml::table> root;  ///< the text, parsed: here for a user's file (to check it), else on first use
 };
 
 // The efficiency text: $FLOPSCOPE_EFFICIENCY when set and readable, else the embedded file.
@@ -155,19 +165,21 @@ const Source& source() {
     out.origin = "data/hardware/efficiency.toml";
     if (auto text = data::find_embedded(kEmbeddedPath)) out.text = std::string(*text);
     const char* env = std::getenv("FLOPSCOPE_EFFICIENCY");
-    if (env == nullptr || *env == '\0') return out;
+    if (env == nullptr || *env == '\0') return out;  // parsed when first needed (default_efficiency)
     auto file = read_file(env);
     if (!file) {
       out.status = bad_input(fmt::format("$FLOPSCOPE_EFFICIENCY: {}", file.error().message));
       return out;
     }
-    auto check = parse_efficiency(*file, env, "default");
+    auto root = parse_toml(*file, env);
+    auto check = root ? efficiency_of(*root, env, "default") : Result<Efficiency>(root.error());
     if (!check) {
       out.status = check.error();
       return out;
     }
     out.text = std::move(*file);
     out.origin = env;
+    out.root = std::move(*root);
     return out;
   }();
   return s;
@@ -178,11 +190,27 @@ const Source& source() {
 Status efficiency_override_status() { return source().status; }
 
 Efficiency default_efficiency(std::string_view hardware_id) {
+  // Parsed once, applied once per hardware id: a TimingEngine is made for every device and
+  // layout a plan tries (report's devices-to-train table makes dozens), and each parse of
+  // the file cost about 4M instructions (callgrind), a fifth of `flopscope report`. The
+  // server asks from several threads at once.
+  static std::mutex mutex;
+  static std::map<std::string, Efficiency, std::less<>> cache;
+  constexpr size_t kMaxCached = 1024;  // ids come from the catalog; a bound all the same
+  std::lock_guard<std::mutex> lock(mutex);
+  if (auto it = cache.find(hardware_id); it != cache.end()) return it->second;
   const Source& s = source();
-  if (s.text.empty()) return Efficiency{};
-  auto r = parse_efficiency(s.text, s.origin, hardware_id);
+  static std::optional<toml::table> embedded_root;  // not parsed at start-up: most commands never ask
+  if (!s.root && !embedded_root && !s.text.empty()) {
+    if (auto root = parse_toml(s.text, s.origin)) embedded_root = std::move(*root);
+  }
+  const toml::table* root = s.root ? &*s.root : embedded_root ? &*embedded_root : nullptr;
+  if (!root) return Efficiency{};
+  auto r = efficiency_of(*root, s.origin, hardware_id);
   // The embedded file is checked by tests; a broken build falls back to the built-in values.
-  return r ? *r : Efficiency{};
+  Efficiency e = r ? *r : Efficiency{};
+  if (cache.size() < kMaxCached) cache.emplace(std::string(hardware_id), e);
+  return e;
 }
 
 }  // namespace flopscope

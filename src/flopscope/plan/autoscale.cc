@@ -9,6 +9,7 @@
 #include <toml++/toml.h>
 
 #include "flopscope/data/embedded.h"
+#include "flopscope/hw/power.h"
 #include "flopscope/perf/predict.h"
 #include "flopscope/plan/price_catalog.h"
 #include "flopscope/util/csv_table.h"
@@ -342,6 +343,7 @@ Result<PolicyResult> simulate_autoscale(const std::vector<LoadPoint>& load, cons
     }
     if (queued < 1e-9) queued = 0;
     r.requests_served += served;
+    r.replica_seconds_busy += served / mu * replica.busy_fraction_at_capacity;
     const double wait_now = ready > 0 ? queued / (static_cast<double>(ready) * mu) : (queued > 0 ? INFINITY : 0);
 
     const auto billed = ready + static_cast<int64_t>(starting.size());
@@ -397,6 +399,7 @@ Result<PolicyResult> simulate_autoscale(const std::vector<LoadPoint>& load, cons
     }
   }
   const double span = t_end - t0;
+  r.replica_seconds_billed = billed_replica_seconds;
   r.gpu_hours = billed_replica_seconds * static_cast<double>(replica.devices) / 3600;
   r.usd = r.gpu_hours * replica.usd_per_device_hour;
   r.replicas_mean = span > 0 ? billed_replica_seconds / span : 0;
@@ -437,12 +440,18 @@ Result<AutoscaleResult> run_autoscale(const TransformerSpec& spec, const Autosca
   const InstancePrice* price = PriceCatalog::builtin().cheapest_on_demand(hw.id);
   rm.usd_per_device_hour = price != nullptr ? price->usd_per_device_hour : 0;
   rm.seconds_cold_start = out.cold_start.seconds();
+  rm.busy_fraction_at_capacity = cap->at_max.energy.utilization;
+  rm.output_tokens_per_request =
+      cap->at_max.requests > 0 ? cap->at_max.output_tokens / static_cast<double>(cap->at_max.requests) : 0;
+  const Pue pue = o.capacity.serving.pue > 0 ? Pue{o.capacity.serving.pue, "given"} : PowerCatalog::builtin().default_pue();
   AutoscaleKnobs knobs = o.knobs;
   knobs.seconds_slo_ttft = o.capacity.seconds_slo_ttft_p95;
   for (AutoscalePolicy p : o.policies) {
     auto r = simulate_autoscale(o.load, rm, knobs, p);
     if (!r) return r.error();
     if (!o.keep_timelines) r->timeline.clear();
+    r->energy = estimate_energy(PowerCatalog::builtin().model_of(hw), pue, static_cast<double>(rm.devices),
+                                r->replica_seconds_billed, r->replica_seconds_busy);
     out.policies.push_back(std::move(*r));
   }
   return out;

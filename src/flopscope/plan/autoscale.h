@@ -25,6 +25,14 @@
 //   gpu_hours = sum over steps of (starting + ready replicas) x devices per replica x dt / 3600
 //   usd       = gpu_hours x usd per device-hour (cheapest current on-demand price)
 //
+// Energy (plan/energy.h's one accounting): a billed replica draws power for all its billed
+// time; it is busy, per second, the fraction u_mu x served / (mu x dt) of the time, where
+// u_mu is the busy fraction the serving simulator found for one replica at capacity (so a
+// replica serving half its capacity is busy half as much; a starting or idle one is idle):
+//   busy replica-seconds = sum over steps of served requests / mu x u_mu
+//   joules = devices x (idle W x billed replica-seconds + (board - idle) W x busy) x PUE
+// exact for the power model's straight line P(u) = idle + (board - idle) u.
+//
 // Policies (each decides a desired count every step from what it can observe):
 //   static-peak          ceil(peak rps / mu) replicas from t = 0, warm: provisioned for the peak.
 //   target-utilization   ceil(offered rate / (target x mu)) (the Kubernetes HPA on a requests-
@@ -45,6 +53,7 @@
 #include <string_view>
 #include <vector>
 
+#include "flopscope/plan/energy.h"
 #include "flopscope/plan/serving_capacity.h"
 #include "flopscope/util/result.h"
 
@@ -116,6 +125,8 @@ struct ReplicaModel {
   int64_t devices = 1;                        ///< per replica (tp)
   double usd_per_device_hour = 0;             ///< 0: no price known
   double seconds_cold_start = 0;
+  double busy_fraction_at_capacity = 0;       ///< u_mu: the simulator's busy fraction at mu
+  double output_tokens_per_request = 0;       ///< mean, for energy per million tokens
 };
 
 struct AutoscaleKnobs {
@@ -154,6 +165,9 @@ struct PolicyResult {
   int64_t scale_ups = 0;      ///< steps where the count rose
   int64_t scale_downs = 0;
   double seconds_wait_max = 0;
+  double replica_seconds_billed = 0;
+  double replica_seconds_busy = 0;  ///< sum of served / mu x u_mu (see the energy model above)
+  EnergyEstimate energy;            ///< filled by run_autoscale
   std::vector<AutoscaleStep> timeline;
 };
 

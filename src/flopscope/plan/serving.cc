@@ -378,7 +378,7 @@ class Replica {
         const size_t id = running_[i];
         Seq& q = seqs_[id];
         if (q.done < q.prompt_eff) continue;  // still in its prompt
-        const int64_t need = blocks_for(q.done + 1) - q.blocks;
+        const int64_t need = std::max<int64_t>(0, blocks_for(q.done + 1) - q.blocks);
         bool self_preempted = false;
         while (need > free_blocks_) {
           if (preempt_last(preemptions) == id) {
@@ -400,7 +400,7 @@ class Replica {
         int64_t k = std::min(q.prompt_eff - q.done, budget);
         k = std::min(k, (q.blocks + free_blocks_) * e_.block_size - q.done);
         if (k <= 0) continue;
-        const int64_t need = blocks_for(q.done + k) - q.blocks;
+        const int64_t need = std::max<int64_t>(0, blocks_for(q.done + k) - q.blocks);
         free_blocks_ -= need;
         q.blocks += need;
         batch.push_back({id, k, true});
@@ -418,7 +418,7 @@ class Replica {
       } else if (k > budget && !batch.empty()) {
         break;  // prefill-first: whole prompts; a longer one than the budget runs alone
       }
-      const int64_t need = blocks_for(k);
+      const int64_t need = admission_blocks(q, k);
       if (need > free_blocks_) break;
       waiting_.pop_front();
       free_blocks_ -= need;
@@ -432,7 +432,15 @@ class Replica {
 
   bool can_admit() const {
     if (waiting_.empty() || static_cast<int64_t>(running_.size()) >= e_.max_running) return false;
-    return blocks_for(seqs_[waiting_.front()].prompt_eff) <= free_blocks_;
+    const Seq& q = seqs_[waiting_.front()];
+    return admission_blocks(q, q.prompt_eff) <= free_blocks_;
+  }
+
+  // Blocks a waiting sequence takes when admitted with `k` prompt tokens in this iteration:
+  // those tokens' (vLLM), or its whole prompt's and remaining output's (reserve_output).
+  int64_t admission_blocks(const Seq& q, int64_t k) const {
+    if (!e_.reserve_output) return blocks_for(k);
+    return blocks_for(q.prompt_eff + requests_[q.request].r.output - q.generated);
   }
 
   const EngineSettings& e_;

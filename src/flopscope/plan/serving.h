@@ -58,6 +58,11 @@ struct EngineSettings {
   int64_t max_batched_tokens = 8192;   ///< max_num_batched_tokens per iteration
   double memory_fraction = 0.9;        ///< gpu_memory_utilization
   bool chunked_prefill = true;         ///< false: prefill-first (whole prompts, decodes wait)
+  /// true: a request is admitted only when the KV of its whole prompt and output fits, and
+  /// keeps those blocks until it ends, so nothing is ever preempted (TensorRT-LLM's default
+  /// capacity scheduler, GUARANTEED_NO_EVICT). false: admitted when its prompt fits, blocks
+  /// taken as tokens come, the newest sequence preempted (recompute) when they run out (vLLM).
+  bool reserve_output = false;
 };
 
 /// One request: when it arrives and its lengths.

@@ -1,15 +1,12 @@
 #include "flopscope/probe/cuda_probe.h"
 
-#include <dlfcn.h>
 #include <fmt/format.h>
 
-#include <cstdlib>
-#include <filesystem>
 #include <string>
-#include <system_error>
 
 #include "flopscope/probe/cpu_probe.h"
 #include "flopscope/probe/cuda/cuda_probe_module.h"
+#include "flopscope/util/module.h"
 
 namespace flopscope::probe {
 
@@ -52,24 +49,6 @@ bool cuda_probe_built() { return true; }
 
 namespace {
 
-constexpr const char* kModuleFile = "libflopscope_cuda_probe.so";
-
-// Where the module may be, in order: $FLOPSCOPE_CUDA_PROBE_MODULE; beside the running
-// binary (the build tree); ../lib/flopscope/ from it (an installed tree); where this build
-// wrote it (test binaries live elsewhere in the build tree).
-std::vector<std::string> module_candidates() {
-  std::vector<std::string> out;
-  if (const char* env = std::getenv("FLOPSCOPE_CUDA_PROBE_MODULE"); env && *env) return {env};
-  std::error_code ec;
-  std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    out.push_back((exe.parent_path() / kModuleFile).string());
-    out.push_back((exe.parent_path().parent_path() / "lib" / "flopscope" / kModuleFile).string());
-  }
-  out.emplace_back(FLOPSCOPE_CUDA_PROBE_MODULE_PATH);
-  return out;
-}
-
 struct Module {
   CudaProbeModuleRunFn run = nullptr;
   std::string error;  // why it could not be loaded
@@ -78,34 +57,14 @@ struct Module {
 // Opened once and never closed: the CUDA runtime does not support being unloaded.
 const Module& module() {
   static const Module m = [] {
+    static constexpr ModuleSpec kSpec{"the CUDA probe", "libflopscope_cuda_probe.so", "FLOPSCOPE_CUDA_PROBE_MODULE",
+                                      FLOPSCOPE_CUDA_PROBE_MODULE_PATH, kCudaProbeModuleAbiSymbol,
+                                      kCudaProbeModuleAbi};
     Module out;
-    std::vector<std::string> tried;
-    for (const std::string& path : module_candidates()) {
-      std::error_code ec;
-      if (!std::filesystem::exists(path, ec)) {
-        tried.push_back(path);
-        continue;
-      }
-      void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-      if (!handle) {
-        const char* why = dlerror();
-        out.error = fmt::format("cannot load the CUDA probe module {}: {}", path, why ? why : "unknown error");
-        return out;
-      }
-      auto abi = reinterpret_cast<CudaProbeModuleAbiFn>(dlsym(handle, kCudaProbeModuleAbiSymbol));
-      auto run = reinterpret_cast<CudaProbeModuleRunFn>(dlsym(handle, kCudaProbeModuleRunSymbol));
-      if (!abi || !run) {
-        out.error = fmt::format("{}: not a flopscope CUDA probe module (no {})", path,
-                                !abi ? kCudaProbeModuleAbiSymbol : kCudaProbeModuleRunSymbol);
-      } else if (abi() != kCudaProbeModuleAbi) {
-        out.error = fmt::format("{}: built from another flopscope version (ABI {:#x}, expected {:#x}); rebuild it",
-                                path, abi(), kCudaProbeModuleAbi);
-      } else {
-        out.run = run;
-      }
-      return out;
-    }
-    out.error = fmt::format("the CUDA probe module {} is missing; looked in {}", kModuleFile, fmt::join(tried, ", "));
+    auto handle = open_module(kSpec);
+    auto run = handle ? module_symbol(*handle, kSpec, kCudaProbeModuleRunSymbol) : Result<void*>(handle.error());
+    if (run) out.run = reinterpret_cast<CudaProbeModuleRunFn>(*run);
+    else out.error = run.error().message;
     return out;
   }();
   return m;

@@ -1,6 +1,6 @@
 // onnx::ModelProto -> Graph: the model's checks, --dim bindings, tensors and nodes; then
-// shapes (onnx_shapes.cc). parse_onnx runs the steps in order.
-#include "flopscope/model/onnx_internal.h"
+// shapes (shapes.cc). parse() runs the steps in order.
+#include "flopscope/model/onnx/internal.h"
 #include "flopscope/model/onnx_loader.h"
 
 #include "flopscope/util/text.h"
@@ -304,7 +304,7 @@ Status read_nodes(const onnx::GraphProto& graph, Graph& g, const std::string& or
 
 }  // namespace
 
-Result<Graph> parse_onnx(std::string_view bytes, const std::string& origin, const OnnxLoadOptions& options) {
+Result<Graph> onnx_detail::parse(std::string_view bytes, const std::string& origin, const OnnxLoadOptions& options) {
   onnx::ModelProto model;
   if (auto s = onnx_detail::parse_model_proto(bytes, origin, model); !s) return s.error();
   if (auto s = check_model(model, origin); !s) return s.error();

@@ -1,6 +1,6 @@
 // Shapes for a Graph read from ONNX: our own propagation (exact for what it covers, cheap),
 // and libonnx's shape inference for the rest, guarded against the inputs that crash it.
-#include "flopscope/model/onnx_internal.h"
+#include "flopscope/model/onnx/internal.h"
 #include "flopscope/model/onnx_loader.h"
 
 #include <onnx/shape_inference/implementation.h>

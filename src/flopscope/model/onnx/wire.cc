@@ -6,7 +6,7 @@
 // longer than kOnnxKeptDataBytes by its length, so the pages holding them are never read;
 // every other field is copied as it stands. What is left, the graph's structure, is parsed
 // into a ModelProto under explicit limits (onnx_loader.h, docs/limits.md).
-#include "flopscope/model/onnx_internal.h"
+#include "flopscope/model/onnx/internal.h"
 #include "flopscope/model/onnx_loader.h"
 
 #include <google/protobuf/io/coded_stream.h>
@@ -195,10 +195,6 @@ std::string mib(size_t bytes) { return std::to_string(bytes >> 20) + " MiB"; }
 
 }  // namespace
 
-Result<std::string> strip_onnx_weights(std::string_view bytes, const std::string& origin) {
-  return onnx_detail::strip_weights(bytes, origin, onnx_detail::kOnnxStreamBytes);
-}
-
 namespace onnx_detail {
 
 Result<std::string> strip_weights(std::string_view bytes, const std::string& origin, size_t window) {
@@ -211,7 +207,7 @@ Result<std::string> strip_weights(std::string_view bytes, const std::string& ori
 
 Status parse_model_proto(std::string_view bytes, const std::string& origin, onnx::ModelProto& model) {
   if (bytes.empty()) return bad_input(origin + ": model: expected an ONNX ModelProto, got an empty file");
-  auto stripped = strip_onnx_weights(bytes, origin);
+  auto stripped = strip_weights(bytes, origin, kOnnxStreamBytes);
   if (!stripped) return stripped.error();
   if (stripped->size() > kOnnxMaxGraphBytes) {
     return bad_input(origin + ": graph: expected at most " + mib(kOnnxMaxGraphBytes) +

@@ -1,11 +1,12 @@
-// Internal to the ONNX loader (onnx_*.cc), not installed: the steps of parse_onnx, one file
-// a concern.
-//   onnx_wire.cc    bytes -> onnx::ModelProto: weights stripped at the wire level, then
+// Internal to the ONNX reader module (model/onnx/, module.h), not installed: the steps of
+// parse_onnx, one file a concern. Only the module and the tests link these.
+//   onnx/wire.cc    bytes -> onnx::ModelProto: weights stripped at the wire level, then
 //                   parsed with libprotobuf under explicit limits (onnx_loader.h)
-//   onnx_graph.cc   ModelProto -> Graph: checks, --dim bindings, tensors, nodes
-//   onnx_shapes.cc  shapes: ONNX's inference guarded against inputs that crash it, and
+//   onnx/graph.cc   ModelProto -> Graph: checks, --dim bindings, tensors, nodes
+//   onnx/shapes.cc  shapes: ONNX's inference guarded against inputs that crash it, and
 //                   our own propagation for what it leaves unshaped
-//   onnx_loader.cc  the file (mapped) and --dim parsing
+//   onnx/module.cc  the module's entry points
+//   onnx_loader.cc  (in the model stage) the file, mapped; --dim parsing; opens the module
 #pragma once
 
 // ONNX's headers want these; its CMake targets define them, a build without them does not.
@@ -22,9 +23,13 @@
 #include <string_view>
 
 #include "flopscope/model/graph.h"
+#include "flopscope/model/onnx_loader.h"
 #include "flopscope/util/result.h"
 
 namespace flopscope::onnx_detail {
+
+/// parse_onnx's work, in the module: bytes -> Graph with shapes.
+Result<Graph> parse(std::string_view bytes, const std::string& origin, const OnnxLoadOptions& options);
 
 /// Bytes one CodedInputStream reads at most (its positions are ints); a larger message is
 /// read by consecutive streams.
