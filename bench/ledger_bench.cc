@@ -20,8 +20,7 @@
 
 #include "flopscope/ledger/csv_reader.h"
 #include "flopscope/ledger/import.h"
-#include "flopscope/ledger/postgres_ledger.h"
-#include "flopscope/ledger/sqlite_ledger.h"
+#include "flopscope/ledger/open_ledger.h"
 
 namespace flopscope {
 namespace {
@@ -60,28 +59,41 @@ void report_rows(benchmark::State& state, int64_t rows) {
   state.SetBytesProcessed(static_cast<int64_t>(focus_csv().size()) * state.iterations());
 }
 
-void ImportFocus1M(benchmark::State& state) {
-  const std::string& csv = focus_csv();
-  const std::string path = (std::filesystem::temp_directory_path() / "flopscope-ledger-bench.db").string();
+// Times the import of the 1M-row file into a fresh ledger each iteration; `fresh(&error)`
+// (untimed) makes it and says where it is (a path or URL), or "" with the error.
+template <typename Fresh>
+void time_import(benchmark::State& state, Fresh fresh) {
   int64_t rows = 0;
   for (auto _ : state) {
     state.PauseTiming();
-    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
-    auto db = SqliteLedger::open(path);
+    std::string error;
+    const std::string where = fresh(&error);
+    auto db = where.empty() ? Result<std::unique_ptr<LedgerStore>>(failure(error)) : open_ledger(where);
     if (!db) {
       state.SkipWithError(db.error().message.c_str());
       return;
     }
     state.ResumeTiming();
-    auto r = import_text(**db, csv, "focus-1m.csv", {});
+    auto r = import_text(**db, focus_csv(), "focus-1m.csv", {});
     if (!r) {
       state.SkipWithError(r.error().message.c_str());
       return;
     }
     rows = r->rows_added;
   }
-  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
   report_rows(state, rows);
+}
+
+void ImportFocus1M(benchmark::State& state) {
+  const std::string path = (std::filesystem::temp_directory_path() / "flopscope-ledger-bench.db").string();
+  auto remove = [&path] {
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+  };
+  time_import(state, [&](std::string*) {
+    remove();
+    return path;
+  });
+  remove();
 }
 BENCHMARK(ImportFocus1M)->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();
 
@@ -106,30 +118,7 @@ void ImportFocus1MPostgres(benchmark::State& state) {
     state.SkipWithError("FLOPSCOPE_BENCH_PG_URL is not set (a PostgreSQL database to import into)");
     return;
   }
-  const std::string& csv = focus_csv();
-  int64_t rows = 0;
-  for (auto _ : state) {
-    state.PauseTiming();
-    std::string error;
-    const std::string url = fresh_postgres_schema(base, &error);
-    if (url.empty()) {
-      state.SkipWithError(error.c_str());
-      return;
-    }
-    auto db = PostgresLedger::open(url);
-    if (!db) {
-      state.SkipWithError(db.error().message.c_str());
-      return;
-    }
-    state.ResumeTiming();
-    auto r = import_text(**db, csv, "focus-1m.csv", {});
-    if (!r) {
-      state.SkipWithError(r.error().message.c_str());
-      return;
-    }
-    rows = r->rows_added;
-  }
-  report_rows(state, rows);
+  time_import(state, [base](std::string* error) { return fresh_postgres_schema(base, error); });
 }
 BENCHMARK(ImportFocus1MPostgres)->Unit(benchmark::kSecond)->Iterations(1)->UseRealTime();
 
