@@ -23,4 +23,19 @@ std::optional<std::string_view> find_embedded(std::string_view path);
 /// Files whose path starts with `prefix` (e.g. "models/").
 std::vector<EmbeddedFile> embedded_under(std::string_view prefix);
 
+/// Prints "flopscope: <message>" on stderr and aborts: an embedded catalog that is missing
+/// or does not parse is a build error (each has a test), never bad input.
+[[noreturn]] void embedded_catalog_broken(const std::string& message);
+
+/// The catalog embedded at data/<path>, parsed by `parse(text, "data/<path>")` (a Result).
+template <typename Parse>
+auto parse_embedded(std::string_view path, Parse parse) {
+  const std::string origin = "data/" + std::string(path);
+  auto text = find_embedded(path);
+  if (!text) embedded_catalog_broken(origin + ": not embedded in this build");
+  auto parsed = parse(*text, origin);
+  if (!parsed) embedded_catalog_broken(parsed.error().message);
+  return std::move(*parsed);
+}
+
 }  // namespace flopscope::data

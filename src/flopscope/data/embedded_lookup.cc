@@ -1,5 +1,8 @@
 #include "flopscope/data/embedded.h"
 
+#include <cstdio>
+#include <cstdlib>
+
 namespace flopscope::data {
 
 std::optional<std::string_view> find_embedded(std::string_view path) {
@@ -15,6 +18,11 @@ std::vector<EmbeddedFile> embedded_under(std::string_view prefix) {
     if (f.path.substr(0, prefix.size()) == prefix) out.push_back(f);
   }
   return out;
+}
+
+void embedded_catalog_broken(const std::string& message) {
+  std::fprintf(stderr, "flopscope: %s\n", message.c_str());
+  std::abort();
 }
 
 }  // namespace flopscope::data

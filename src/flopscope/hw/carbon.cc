@@ -4,8 +4,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
 #include <map>
 
 #include "flopscope/data/embedded.h"
@@ -97,20 +95,7 @@ Result<CarbonCatalog> CarbonCatalog::parse(std::string_view toml, std::string_vi
 }
 
 const CarbonCatalog& CarbonCatalog::builtin() {
-  static const CarbonCatalog catalog = [] {
-    const std::string origin = "data/carbon/grid.toml";
-    auto text = data::find_embedded("carbon/grid.toml");
-    if (!text) {
-      std::fprintf(stderr, "flopscope: %s: not embedded in this build\n", origin.c_str());
-      std::abort();  // a build error, not bad input
-    }
-    auto c = parse(*text, origin);
-    if (!c) {
-      std::fprintf(stderr, "flopscope: %s\n", c.error().message.c_str());
-      std::abort();  // the embedded file is tested (tests/hw/carbon_test.cc)
-    }
-    return *c;
-  }();
+  static const CarbonCatalog catalog = data::parse_embedded("carbon/grid.toml", &CarbonCatalog::parse);
   return catalog;
 }
 

@@ -3,8 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cstdio>
-#include <cstdlib>
 
 #include "flopscope/data/embedded.h"
 #include "flopscope/util/toml_parse.h"
@@ -88,20 +86,7 @@ Result<PowerCatalog> PowerCatalog::parse(std::string_view toml, std::string_view
 }
 
 const PowerCatalog& PowerCatalog::builtin() {
-  static const PowerCatalog catalog = [] {
-    const std::string origin = "data/hardware/power.toml";
-    auto text = data::find_embedded("hardware/power.toml");
-    if (!text) {
-      std::fprintf(stderr, "flopscope: %s: not embedded in this build\n", origin.c_str());
-      std::abort();  // a build error, not bad input
-    }
-    auto c = parse(*text, origin);
-    if (!c) {
-      std::fprintf(stderr, "flopscope: %s\n", c.error().message.c_str());
-      std::abort();  // the embedded file is tested (tests/hw/power_test.cc)
-    }
-    return *c;
-  }();
+  static const PowerCatalog catalog = data::parse_embedded("hardware/power.toml", &PowerCatalog::parse);
   return catalog;
 }
 

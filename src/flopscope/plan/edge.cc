@@ -4,8 +4,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
 #include <limits>
 #include <set>
 
@@ -81,20 +79,7 @@ Result<OwnedCatalog> OwnedCatalog::parse(std::string_view toml, std::string_view
 }
 
 const OwnedCatalog& OwnedCatalog::builtin() {
-  static const OwnedCatalog catalog = [] {
-    const std::string origin = "data/edge/owned.toml";
-    auto text = data::find_embedded("edge/owned.toml");
-    if (!text) {
-      std::fprintf(stderr, "flopscope: %s: not embedded in this build\n", origin.c_str());
-      std::abort();
-    }
-    auto c = parse(*text, origin);
-    if (!c) {
-      std::fprintf(stderr, "flopscope: %s\n", c.error().message.c_str());
-      std::abort();  // tested in tests/plan/edge_test.cc
-    }
-    return *c;
-  }();
+  static const OwnedCatalog catalog = data::parse_embedded("edge/owned.toml", &OwnedCatalog::parse);
   return catalog;
 }
 
