@@ -162,6 +162,34 @@ TEST(TrainPlanner, NothingFitsIsAResultNotAnError) {
   EXPECT_NE(r->why.find("no layout fits"), std::string::npos) << r->why;
 }
 
+// fit_only answers "does any layout fit" as the full search does, looking at fewer layouts.
+TEST(TrainPlanner, FitOnlyAgreesWithTheFullSearch) {
+  const Hardware& hw = hardware("h100-sxm");
+  const System& sys = system_of("dgx-h100");
+  TimingEngine engine = engine_for(hw, sys);
+  TransformerSpec spec = spec_of("llama-3.1-8b");
+  for (int64_t gpus : {1, 2, 4, 8}) {
+    PlanRequest full = request(gpus, gpus, 4096, sys);
+    full.recompute = {Recompute::kFull};
+    full.max_micro_batch = 1;
+    PlanRequest quick = full;
+    quick.fit_only = true;
+    auto a = plan_training(spec, full, hw, sys, engine, memory_for(spec));
+    auto b = plan_training(spec, quick, hw, sys, engine, memory_for(spec));
+    ASSERT_TRUE(a.ok() && b.ok());
+    EXPECT_EQ(a->fits(), b->fits()) << gpus << " GPUs";
+    EXPECT_LE(b->top.size(), 1u);
+    EXPECT_FALSE(b->runner_up.has_value());
+    EXPECT_FALSE(b->smallest_not_fitting.has_value());
+    if (a->fits()) {
+      EXPECT_LT(b->layouts_searched, a->layouts_searched) << gpus << " GPUs";
+      EXPECT_LE(b->top.front().prediction.memory.bytes_total, hw.bytes_memory);
+    } else {
+      EXPECT_EQ(b->layouts_searched, a->layouts_searched) << gpus << " GPUs";
+    }
+  }
+}
+
 TEST(TrainPlanner, CostObjectiveRanksByCostPerToken) {
   const Hardware& hw = hardware("h100-sxm");
   const System& sys = system_of("dgx-h100");

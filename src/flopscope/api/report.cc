@@ -77,6 +77,7 @@ int64_t devices_to_train(const TransformerSpec& s, const Hardware& hw, int64_t s
     r.recompute = {Recompute::kFull};
     r.max_micro_batch = 1;
     r.top = 1;
+    r.fit_only = true;
     auto plan = plan_training(s, r, hw, system, engine, mo);
     if (plan && plan->fits()) return n;
   }

@@ -9,9 +9,32 @@
 #include <utility>
 
 #include "flopscope/ledger/ledger_schema.h"
+#include "flopscope/util/shared_library.h"
 
 namespace flopscope {
 namespace {
+
+// libpq, opened when a PostgreSQL ledger is (util/shared_library.h says why not linked).
+#define FLOPSCOPE_PQ_FUNCTIONS(X) X(PQclear) X(PQcmdStatus) X(PQcmdTuples) X(PQconnectdbParams) X(PQconninfoFree) X(PQconninfoParse) X(PQerrorMessage) X(PQexec) X(PQexecParams) X(PQfinish) X(PQfreemem) X(PQgetResult) X(PQgetisnull) X(PQgetlength) X(PQgetvalue) X(PQntuples) X(PQputCopyData) X(PQputCopyEnd) X(PQresultErrorField) X(PQresultStatus) X(PQsetNoticeProcessor) X(PQstatus)
+struct Pq {
+#define FLOPSCOPE_PQ_MEMBER(name) decltype(&::name) name = nullptr;
+  FLOPSCOPE_PQ_FUNCTIONS(FLOPSCOPE_PQ_MEMBER)
+#undef FLOPSCOPE_PQ_MEMBER
+  std::string error;
+};
+
+const Pq& pq() {
+  static const Pq api = [] {
+    Pq q;
+    SharedLibrary lib({"libpq.so.5", FLOPSCOPE_LIBPQ_LIBRARY}, "libpq (the PostgreSQL client; Debian package libpq5)");
+#define FLOPSCOPE_PQ_BIND(name) lib.bind(q.name, #name);
+    FLOPSCOPE_PQ_FUNCTIONS(FLOPSCOPE_PQ_BIND)
+#undef FLOPSCOPE_PQ_BIND
+    q.error = lib.error();
+    return q;
+  }();
+  return api;
+}
 
 // pg_advisory_xact_lock key of migrations ("flop"): one client migrates, the others wait.
 constexpr int64_t kMigrationLock = 0x666c6f70;
@@ -40,23 +63,23 @@ class PgResult {
   explicit PgResult(PGresult* r) : r_(r) {}
   PgResult(PgResult&& o) noexcept : r_(std::exchange(o.r_, nullptr)) {}
   PgResult& operator=(PgResult&&) = delete;
-  ~PgResult() { PQclear(r_); }
+  ~PgResult() { pq().PQclear(r_); }
   PGresult* get() const { return r_; }
-  int rows() const { return PQntuples(r_); }
+  int rows() const { return pq().PQntuples(r_); }
   std::string text(int row, int col) const {
-    return std::string(PQgetvalue(r_, row, col), static_cast<size_t>(PQgetlength(r_, row, col)));
+    return std::string(pq().PQgetvalue(r_, row, col), static_cast<size_t>(pq().PQgetlength(r_, row, col)));
   }
   template <typename T>
   T number(int row, int col) const {
     T v{};
-    const char* s = PQgetvalue(r_, row, col);
-    std::from_chars(s, s + PQgetlength(r_, row, col), v);
+    const char* s = pq().PQgetvalue(r_, row, col);
+    std::from_chars(s, s + pq().PQgetlength(r_, row, col), v);
     return v;
   }
   double real(int row, int col) const { return number<double>(row, col); }
   int64_t integer(int row, int col) const { return number<int64_t>(row, col); }
   std::optional<double> optional(int row, int col) const {
-    if (PQgetisnull(r_, row, col)) return std::nullopt;
+    if (pq().PQgetisnull(r_, row, col)) return std::nullopt;
     return real(row, col);
   }
 
@@ -156,14 +179,14 @@ struct PostgresLedger::Impl {
   StagedTable& samples() { return staged[1]; }
   StagedTable& progress() { return staged[2]; }
 
-  ~Impl() { PQfinish(conn); }
+  ~Impl() { pq().PQfinish(conn); }
 
   // "URL: WHAT: <the server's message>"; data errors (SQLSTATE class 22: bad encoding, a
   // value out of range) are bad input, the rest failures.
   Error err(std::string_view what, const PGresult* r) const {
-    const char* primary = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
-    const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
-    std::string message = url + ": " + std::string(what) + ": " + one_line(primary ? primary : PQerrorMessage(conn));
+    const char* primary = r ? pq().PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
+    const char* state = r ? pq().PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+    std::string message = url + ": " + std::string(what) + ": " + one_line(primary ? primary : pq().PQerrorMessage(conn));
     if (state && std::string_view(state).starts_with("22")) return bad_input(std::move(message));
     return failure(std::move(message));
   }
@@ -173,16 +196,16 @@ struct PostgresLedger::Impl {
     std::array<Param, sizeof...(V)> params = {param(values)...};
     std::array<const char*, sizeof...(V) + 1> texts{};
     for (size_t i = 0; i < params.size(); ++i) texts[i] = params[i] ? params[i]->c_str() : nullptr;
-    PgResult r(PQexecParams(conn, sql.c_str(), static_cast<int>(params.size()), nullptr, texts.data(), nullptr,
+    PgResult r(pq().PQexecParams(conn, sql.c_str(), static_cast<int>(params.size()), nullptr, texts.data(), nullptr,
                             nullptr, 0));
-    const ExecStatusType status = PQresultStatus(r.get());
+    const ExecStatusType status = pq().PQresultStatus(r.get());
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) return err(what, r.get());
     return r;
   }
   // Runs `sql`, which may hold several statements (a migration), without parameters.
   Status exec(const std::string& sql, std::string_view what) {
-    PgResult r(PQexec(conn, sql.c_str()));
-    const ExecStatusType status = PQresultStatus(r.get());
+    PgResult r(pq().PQexec(conn, sql.c_str()));
+    const ExecStatusType status = pq().PQresultStatus(r.get());
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) return err(what, r.get());
     return {};
   }
@@ -252,19 +275,19 @@ struct PostgresLedger::Impl {
   Status flush(StagedTable& t) {
     if (t.rows.empty()) return {};
     {
-      PgResult start(PQexec(conn, fmt::format("COPY stage_{} ({}) FROM STDIN", t.name, t.columns).c_str()));
-      if (PQresultStatus(start.get()) != PGRES_COPY_IN) return err("copy", start.get());
+      PgResult start(pq().PQexec(conn, fmt::format("COPY stage_{} ({}) FROM STDIN", t.name, t.columns).c_str()));
+      if (pq().PQresultStatus(start.get()) != PGRES_COPY_IN) return err("copy", start.get());
     }
     bool sent = true;
     for (size_t at = 0; sent && at < t.rows.size(); at += kCopyChunkBytes) {
       const size_t n = std::min(kCopyChunkBytes, t.rows.size() - at);
-      sent = PQputCopyData(conn, t.rows.data() + at, static_cast<int>(n)) == 1;
+      sent = pq().PQputCopyData(conn, t.rows.data() + at, static_cast<int>(n)) == 1;
     }
-    const bool ended = PQputCopyEnd(conn, sent ? nullptr : "client failed to send the rows") == 1;
+    const bool ended = pq().PQputCopyEnd(conn, sent ? nullptr : "client failed to send the rows") == 1;
     Status copied;
-    for (PGresult* r; (r = PQgetResult(conn)) != nullptr;) {
+    for (PGresult* r; (r = pq().PQgetResult(conn)) != nullptr;) {
       PgResult res(r);
-      if (copied && PQresultStatus(r) != PGRES_COMMAND_OK) copied = err("copy", r);
+      if (copied && pq().PQresultStatus(r) != PGRES_COMMAND_OK) copied = err("copy", r);
     }
     if (copied && !(sent && ended)) copied = err("copy", nullptr);
     t.rows.clear();
@@ -274,7 +297,7 @@ struct PostgresLedger::Impl {
                                    t.name, t.columns),
                        "insert", import_id);
     if (!moved) return moved.error();
-    rows_added += std::atoll(PQcmdTuples(moved->get()));
+    rows_added += std::atoll(pq().PQcmdTuples(moved->get()));
     return exec(fmt::format("TRUNCATE stage_{}", t.name), "insert");
   }
   template <typename... V>
@@ -291,27 +314,28 @@ PostgresLedger::~PostgresLedger() {
 }
 
 Result<std::unique_ptr<PostgresLedger>> PostgresLedger::open(const std::string& url, const LedgerOpenOptions& options) {
+  if (!pq().error.empty()) return failure(redact_postgres_url(url) + ": " + pq().error);
   auto impl = std::make_unique<Impl>();
   impl->url = redact_postgres_url(url);
   char* parse_error = nullptr;
-  PQconninfoOption* parsed = PQconninfoParse(url.c_str(), &parse_error);
+  PQconninfoOption* parsed = pq().PQconninfoParse(url.c_str(), &parse_error);
   if (!parsed) {
     std::string m = one_line(parse_error ? parse_error : "out of memory");
-    PQfreemem(parse_error);
+    pq().PQfreemem(parse_error);
     return bad_input(impl->url + ": not a PostgreSQL URL: " + m);
   }
-  PQconninfoFree(parsed);
+  pq().PQconninfoFree(parsed);
   // Keywords after the URL (expanded in dbname's place) override it; those before are defaults.
   const std::array<const char*, 5> keys = {"connect_timeout", "fallback_application_name", "dbname", "client_encoding",
                                            nullptr};
   const std::array<const char*, 5> values = {kConnectSeconds, "flopscope", url.c_str(), "UTF8", nullptr};
-  impl->conn = PQconnectdbParams(keys.data(), values.data(), 1);
+  impl->conn = pq().PQconnectdbParams(keys.data(), values.data(), 1);
   if (!impl->conn) return failure(impl->url + ": cannot connect: out of memory");
-  if (PQstatus(impl->conn) != CONNECTION_OK) {
-    return failure(impl->url + ": cannot connect: " + one_line(PQerrorMessage(impl->conn)));
+  if (pq().PQstatus(impl->conn) != CONNECTION_OK) {
+    return failure(impl->url + ": cannot connect: " + one_line(pq().PQerrorMessage(impl->conn)));
   }
   // NOTICEs ("relation already exists, skipping") are not the user's business.
-  PQsetNoticeProcessor(impl->conn, [](void*, const char*) {}, nullptr);
+  pq().PQsetNoticeProcessor(impl->conn, [](void*, const char*) {}, nullptr);
   // Doubles come back as text: ask for every digit (servers before 12 round otherwise).
   if (auto st = impl->exec("SET extra_float_digits = 3", "configure the session"); !st) return st.error();
   auto version = impl->version();
@@ -393,7 +417,7 @@ Result<int64_t> PostgresLedger::commit_import() {
   auto committed = m.query("COMMIT", "commit");
   if (!committed) return committed.error();
   // COMMIT of a transaction that failed earlier answers ROLLBACK without an error.
-  if (std::string_view(PQcmdStatus(committed->get())) != "COMMIT") return failure(m.url + ": commit: rolled back");
+  if (std::string_view(pq().PQcmdStatus(committed->get())) != "COMMIT") return failure(m.url + ": commit: rolled back");
   m.in_import = false;
   return m.rows_added;
 }

@@ -9,10 +9,33 @@
 #include <map>
 #include <optional>
 
+#include "flopscope/util/shared_library.h"
 #include "flopscope/util/units.h"
 
 namespace flopscope {
 namespace {
+
+// GLPK, opened when a budget plan is solved (util/shared_library.h says why not linked).
+#define FLOPSCOPE_GLPK_FUNCTIONS(X) X(glp_add_cols) X(glp_add_rows) X(glp_create_prob) X(glp_delete_prob) X(glp_init_iocp) X(glp_intopt) X(glp_load_matrix) X(glp_mip_col_val) X(glp_mip_obj_val) X(glp_mip_status) X(glp_set_col_bnds) X(glp_set_col_kind) X(glp_set_obj_coef) X(glp_set_obj_dir) X(glp_set_row_bnds) X(glp_term_out) X(glp_version)
+struct Glpk {
+#define FLOPSCOPE_GLPK_MEMBER(name) decltype(&::name) name = nullptr;
+  FLOPSCOPE_GLPK_FUNCTIONS(FLOPSCOPE_GLPK_MEMBER)
+#undef FLOPSCOPE_GLPK_MEMBER
+  std::string error;
+};
+
+const Glpk& glpk() {
+  static const Glpk api = [] {
+    Glpk g;
+    SharedLibrary lib({"libglpk.so.40", FLOPSCOPE_GLPK_LIBRARY}, "GLPK (the budget plan's solver; Debian package libglpk40)");
+#define FLOPSCOPE_GLPK_BIND(name) lib.bind(g.name, #name);
+    FLOPSCOPE_GLPK_FUNCTIONS(FLOPSCOPE_GLPK_BIND)
+#undef FLOPSCOPE_GLPK_BIND
+    g.error = lib.error();
+    return g;
+  }();
+  return api;
+}
 
 constexpr double kStartPenalty = 0.01;  // dollars per month of start: earlier of equal plans (a smaller
                                         // figure falls under GLPK's objective tolerance)
@@ -55,36 +78,36 @@ class Model {
     const int npaid = static_cast<int>(E * H);
     const bool cap_var = prog.goal == Program::Goal::kMinCap;
     const int ncols = nx + npaid + (cap_var ? 1 : 0);
-    glp_prob* lp = glp_create_prob();
-    glp_set_obj_dir(lp, prog.goal == Program::Goal::kMaxValue ? GLP_MAX : GLP_MIN);
-    glp_add_cols(lp, ncols);
+    glp_prob* lp = glpk().glp_create_prob();
+    glpk().glp_set_obj_dir(lp, prog.goal == Program::Goal::kMaxValue ? GLP_MAX : GLP_MIN);
+    glpk().glp_add_cols(lp, ncols);
     for (int i = 0; i < nx; ++i) {
       const Var& v = vars_[static_cast<size_t>(i)];
-      glp_set_col_kind(lp, i + 1, GLP_BV);
+      glpk().glp_set_col_kind(lp, i + 1, GLP_BV);
       const BudgetOption& o = options_[v.option];
       double c = 0;
       if (prog.goal == Program::Goal::kMaxValue) c = static_cast<double>(p_.jobs[o.job].priority);
       if (prog.goal == Program::Goal::kMinCost) c = kStartPenalty * static_cast<double>(v.start);
-      glp_set_obj_coef(lp, i + 1, c);
+      glpk().glp_set_obj_coef(lp, i + 1, c);
     }
     for (size_t e = 0; e < E; ++e) {
       for (size_t m = 0; m < H; ++m) {
         const int col = nx + static_cast<int>(e * H + m) + 1;
-        glp_set_col_bnds(lp, col, GLP_LO, 0, 0);
-        glp_set_obj_coef(lp, col, prog.goal == Program::Goal::kMinCost ? prices_[e] : 0);
+        glpk().glp_set_col_bnds(lp, col, GLP_LO, 0, 0);
+        glpk().glp_set_obj_coef(lp, col, prog.goal == Program::Goal::kMinCost ? prices_[e] : 0);
       }
     }
     const int cap_col = ncols;
     if (cap_var) {
-      glp_set_col_bnds(lp, cap_col, GLP_LO, p_.usd_cap, 0);
-      glp_set_obj_coef(lp, cap_col, 1);
+      glpk().glp_set_col_bnds(lp, cap_col, GLP_LO, p_.usd_cap, 0);
+      glpk().glp_set_obj_coef(lp, cap_col, 1);
     }
     std::vector<int> ia = {0}, ja = {0};
     std::vector<double> ar = {0};
     int row = 0;
     auto add_row = [&](int type, double lo, double hi) {
-      row = glp_add_rows(lp, 1);
-      glp_set_row_bnds(lp, row, type, lo, hi);
+      row = glpk().glp_add_rows(lp, 1);
+      glpk().glp_set_row_bnds(lp, row, type, lo, hi);
     };
     auto put = [&](int col, double v) {
       ia.push_back(row);
@@ -133,26 +156,26 @@ class Model {
       for (int i = 0; i < nx; ++i) put(i + 1, static_cast<double>(p_.jobs[options_[vars_[static_cast<size_t>(i)].option].job].priority));
     }
     if (rows_out) *rows_out = row;
-    glp_load_matrix(lp, static_cast<int>(ia.size()) - 1, ia.data(), ja.data(), ar.data());
+    glpk().glp_load_matrix(lp, static_cast<int>(ia.size()) - 1, ia.data(), ja.data(), ar.data());
     glp_iocp parm;
-    glp_init_iocp(&parm);
+    glpk().glp_init_iocp(&parm);
     parm.presolve = GLP_ON;
     parm.msg_lev = GLP_MSG_OFF;
     parm.tm_lim = std::max(1, static_cast<int>(seconds * 1000));
-    const int rc = glp_intopt(lp, &parm);
-    const int status = glp_mip_status(lp);
+    const int rc = glpk().glp_intopt(lp, &parm);
+    const int status = glpk().glp_mip_status(lp);
     Solution s;
     if ((rc == 0 || rc == GLP_ETMLIM) && (status == GLP_OPT || status == GLP_FEAS)) {
       s.found = true;
       s.optimal = rc == 0 && status == GLP_OPT;
-      s.objective = glp_mip_obj_val(lp);
+      s.objective = glpk().glp_mip_obj_val(lp);
       s.x.resize(vars_.size());
-      for (int i = 0; i < nx; ++i) s.x[static_cast<size_t>(i)] = glp_mip_col_val(lp, i + 1);
+      for (int i = 0; i < nx; ++i) s.x[static_cast<size_t>(i)] = glpk().glp_mip_col_val(lp, i + 1);
       s.paid.resize(E * H);
-      for (int i = 0; i < npaid; ++i) s.paid[static_cast<size_t>(i)] = glp_mip_col_val(lp, nx + i + 1);
-      if (cap_var) s.objective = glp_mip_col_val(lp, cap_col);
+      for (int i = 0; i < npaid; ++i) s.paid[static_cast<size_t>(i)] = glpk().glp_mip_col_val(lp, nx + i + 1);
+      if (cap_var) s.objective = glpk().glp_mip_col_val(lp, cap_col);
     }
-    glp_delete_prob(lp);
+    glpk().glp_delete_prob(lp);
     return s;
   }
 
@@ -186,7 +209,9 @@ std::pair<std::string, std::string> unusable_reason(const std::vector<BudgetOpti
 
 }  // namespace
 
-std::string budget_solver_name() { return std::string("GLPK ") + glp_version(); }
+std::string budget_solver_name() {
+  return glpk().error.empty() ? std::string("GLPK ") + glpk().glp_version() : std::string("GLPK (not loaded)");
+}
 
 Result<BudgetPlan> solve_budget(const Portfolio& p, const std::vector<BudgetOption>& options) {
   const auto t0 = std::chrono::steady_clock::now();
@@ -212,7 +237,8 @@ Result<BudgetPlan> solve_budget(const Portfolio& p, const std::vector<BudgetOpti
       }
     }
   }
-  glp_term_out(GLP_OFF);
+  if (!glpk().error.empty()) return failure(glpk().error);
+  glpk().glp_term_out(GLP_OFF);
   Model model(p, options, vars, prices);
   BudgetPlan plan;
   plan.variables = static_cast<int64_t>(vars.size());

@@ -165,7 +165,10 @@ Result<PlanResult> plan_training(const TransformerSpec& spec, const PlanRequest&
   std::map<Key, std::unique_ptr<StageProfile>> profiles;
   const int64_t experts = spec.moe.num_experts;
   int64_t done = 0;
+  // fit_only: set at the first layout that fits, and every loop below stops.
+  auto found = [&] { return req.fit_only && !fitting.empty(); };
   for (const Outer& o : outer) {
+    if (found()) break;
     if (progress) progress(done, static_cast<int64_t>(outer.size()));
     ++done;
     const int64_t dp = req.gpus / (o.tp * o.pp * o.cp);
@@ -187,6 +190,7 @@ Result<PlanResult> plan_training(const TransformerSpec& spec, const PlanRequest&
     for (int64_t ep : eps) {
       for (int64_t b : divisors(per_replica, req.max_micro_batch)) {
         for (Recompute rc : req.recompute) {
+          if (found()) break;
           Workload w = base;
           w.batch = b;
           w.recompute = rc;
@@ -214,7 +218,7 @@ Result<PlanResult> plan_training(const TransformerSpec& spec, const PlanRequest&
           }
           const StageTimes times = stage_times(*slot, engine, o.pp);
           for (int64_t v : chunks) {
-            for (int zero = 0; zero <= 3; ++zero) {
+            for (int zero = 0; zero <= 3 && !found(); ++zero) {
               ++r.layouts_searched;
               p.virtual_stages = v;
               p.zero = zero;
@@ -270,6 +274,11 @@ Result<PlanResult> plan_training(const TransformerSpec& spec, const PlanRequest&
     auto p = planned(fitting[i]);
     if (!p) return p.error();
     r.top.push_back(std::move(*p));
+  }
+  if (req.fit_only) {  // the one fitting layout (in `top`), or none: nothing else is asked
+    r.why = r.top.empty() ? fmt::format("no layout fits in {} per device", format_bytes(hw.bytes_memory))
+                          : explain(r, hw, req.objective);
+    return r;
   }
   auto same_split = [](const Parallel& a, const Parallel& b) {
     return a.tp == b.tp && a.sequence_parallel == b.sequence_parallel && a.pp == b.pp &&
