@@ -1,13 +1,7 @@
 // Loading and costing ONNX graphs: the fixtures, and a generated 100,000-node graph
 // (target: under 2 s and under 500 MB; docs/model-files.md records the figures).
 // The peak_rss_mb counter is the process's peak resident set after the run.
-#ifndef ONNX_NAMESPACE
-#define ONNX_NAMESPACE onnx
-#endif
-#ifndef ONNX_ML
-#define ONNX_ML 1
-#endif
-#include <onnx/onnx_pb.h>
+#include "flopscope/model/onnx/proto.h"
 
 #include <benchmark/benchmark.h>
 #include <sys/resource.h>

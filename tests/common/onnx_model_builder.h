@@ -1,13 +1,7 @@
 // Builds ONNX models message by message for tests (onnx.proto from Debian's libonnx-dev).
 #pragma once
 
-#ifndef ONNX_NAMESPACE
-#define ONNX_NAMESPACE onnx
-#endif
-#ifndef ONNX_ML
-#define ONNX_ML 1
-#endif
-#include <onnx/onnx_pb.h>
+#include "flopscope/model/onnx/proto.h"
 
 #include <string>
 #include <vector>

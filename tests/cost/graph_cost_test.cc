@@ -1,12 +1,6 @@
 // Per-node FLOP and byte rules on ONNX graphs built here with the onnx.proto messages, and
 // whole-graph counts of the fixtures in tests/data/onnx (derived in docs/model-files.md).
-#ifndef ONNX_NAMESPACE
-#define ONNX_NAMESPACE onnx
-#endif
-#ifndef ONNX_ML
-#define ONNX_ML 1
-#endif
-#include <onnx/onnx_pb.h>
+#include "flopscope/model/onnx/proto.h"
 
 #include <gtest/gtest.h>
 

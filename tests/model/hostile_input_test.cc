@@ -1,13 +1,7 @@
 // Hostile config.json and safetensors headers (issue 11): each case is refused with its
 // own one-line message naming the file, the field and the limit (docs/limits.md), never a
 // crash, a wrapped number or a silently wrong count.
-#ifndef ONNX_NAMESPACE
-#define ONNX_NAMESPACE onnx
-#endif
-#ifndef ONNX_ML
-#define ONNX_ML 1
-#endif
-#include <onnx/onnx_pb.h>
+#include "flopscope/model/onnx/proto.h"
 
 #include <gtest/gtest.h>
 

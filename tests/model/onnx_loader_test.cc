@@ -1,12 +1,6 @@
 // ONNX loading: shapes, symbolic dims, weights skipped, and the corruption matrix, on
 // graphs built here with the onnx.proto messages.
-#ifndef ONNX_NAMESPACE
-#define ONNX_NAMESPACE onnx
-#endif
-#ifndef ONNX_ML
-#define ONNX_ML 1
-#endif
-#include <onnx/onnx_pb.h>
+#include "flopscope/model/onnx/proto.h"
 
 #include <gtest/gtest.h>
 

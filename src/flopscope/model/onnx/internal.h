@@ -9,14 +9,7 @@
 //   onnx_loader.cc  (in the model stage) the file, mapped; --dim parsing; opens the module
 #pragma once
 
-// ONNX's headers want these; its CMake targets define them, a build without them does not.
-#ifndef ONNX_NAMESPACE
-#define ONNX_NAMESPACE onnx
-#endif
-#ifndef ONNX_ML
-#define ONNX_ML 1
-#endif
-#include <onnx/onnx_pb.h>
+#include "flopscope/model/onnx/proto.h"
 
 #include <cstddef>
 #include <string>
