@@ -64,6 +64,29 @@ Status check_parallel_layout(const TransformerSpec& spec, const Workload& w) {
   return {};
 }
 
+StageMemory stage_memory(const TransformerSpec& spec, const Workload& w, const MemoryOptions& memory_options) {
+  // Activation memory per layer (Korthikanti et al. 2022) on this layout's split.
+  const Parallel& par = w.parallel;
+  MemoryOptions mo = memory_options;
+  mo.tensor_parallel = par.tp;
+  mo.sequence_parallel = par.sequence_parallel;
+  apply_workload(w, mo);
+  const int64_t seq = w.seq / par.cp;
+  double per_layer = 0, working = 0;
+  for (const auto& l : spec.layers) {
+    per_layer += activation_bytes_per_layer(spec, w.batch, seq, l.moe, mo);
+    if (w.recompute == Recompute::kFull) {
+      MemoryOptions none = mo;
+      none.recompute = Recompute::kNone;
+      working = std::max(working, activation_bytes_per_layer(spec, w.batch, seq, l.moe, none));
+    }
+  }
+  StageMemory m;
+  m.bytes_activations_per_layer = spec.num_layers > 0 ? per_layer / static_cast<double>(spec.num_layers) : 0;
+  m.bytes_working_full_recompute = working;
+  return m;
+}
+
 Result<StageProfile> profile_stage(const TransformerSpec& spec, const Workload& w, const Hardware& hw,
                                    const TimingEngine& engine, const MemoryOptions& memory_options) {
   StageProfile prof;
@@ -98,24 +121,7 @@ Result<StageProfile> profile_stage(const TransformerSpec& spec, const Workload& 
   whole.parallel = Parallel{};
   prof.flops = count_flops(spec, whole);
 
-  // Activation memory per layer (Korthikanti et al. 2022) on this layout's split.
-  const Parallel& par = w.parallel;
-  MemoryOptions mo = memory_options;
-  mo.tensor_parallel = par.tp;
-  mo.sequence_parallel = par.sequence_parallel;
-  apply_workload(w, mo);
-  const int64_t seq = w.seq / par.cp;
-  double per_layer = 0, working = 0;
-  for (const auto& l : spec.layers) {
-    per_layer += activation_bytes_per_layer(spec, w.batch, seq, l.moe, mo);
-    if (w.recompute == Recompute::kFull) {
-      MemoryOptions none = mo;
-      none.recompute = Recompute::kNone;
-      working = std::max(working, activation_bytes_per_layer(spec, w.batch, seq, l.moe, none));
-    }
-  }
-  prof.bytes_activations_per_layer = spec.num_layers > 0 ? per_layer / static_cast<double>(spec.num_layers) : 0;
-  prof.bytes_working_full_recompute = working;
+  prof.memory = stage_memory(spec, w, memory_options);
   (void)hw;
   return prof;
 }
@@ -155,6 +161,58 @@ StageTimes stage_times(const StageProfile& prof, const TimingEngine& engine, int
     }
   }
   return t;
+}
+
+StepMemory step_memory(const TransformerSpec& spec, const StageMemory& stage, const Workload& w, const Hardware& hw,
+                       const MemoryOptions& memory_options) {
+  // Memory of the first and the last stage; the fuller one is reported.
+  const Parallel& par = w.parallel;
+  StepMemory r;
+  const double m = static_cast<double>(par.micro_batches);
+  const double stages = static_cast<double>(par.pp);
+  const double chunks = static_cast<double>(par.virtual_stages);
+  const double params = device_params(spec, par);
+  const int64_t seq = w.seq / std::max<int64_t>(1, par.cp);
+  const double per_layer = stage.bytes_activations_per_layer, working = stage.bytes_working_full_recompute;
+  const double layers_per_stage = std::ceil(static_cast<double>(spec.num_layers) / stages);
+  double in_flight = std::min(m, stages);
+  if (par.virtual_stages > 1) in_flight *= 1 + (stages - 1) / (stages * chunks);
+  const double dtp = static_cast<double>(par.tp);
+  const double hidden_out = 2.0 * static_cast<double>(w.batch * seq * spec.hidden_size) / (par.sequence_parallel ? dtp : 1);
+  r.bytes_activations_first_stage = layers_per_stage * per_layer * in_flight + working + hidden_out;
+  double logits = spec.causal ? static_cast<double>(w.batch * seq) * static_cast<double>(spec.vocab_size) / dtp * (2 + 4)
+                              : 0;
+  r.bytes_activations_last_stage = layers_per_stage * per_layer + working + hidden_out + logits;
+  if (par.pp == 1) r.bytes_activations_first_stage = r.bytes_activations_last_stage =
+      layers_per_stage * per_layer * 1 + working + hidden_out + logits;
+
+  const double dgroup = static_cast<double>(par.dp * par.cp);
+  const double grad_bytes = par.zero >= 3 ? bytes_per_element(w.dtype) : bytes_per_element(w.grad_reduce_dtype);
+  const double state_bytes = w.mixed_precision ? 12 : 4;
+  auto device = [&](bool first, double activations) {
+    MemoryReport m_;
+    double dparams = first ? device_params(spec, par, true) : params;
+    m_.bytes_weights = dparams * 2 / (par.zero >= 3 ? dgroup : 1);
+    if (par.zero >= 3) {
+      // The gathered weights of the layer being computed and of the one prefetched.
+      m_.bytes_weights += 2 * 2 * dparams / std::max(1.0, layers_per_stage);
+    }
+    m_.bytes_gradients = dparams * grad_bytes / (par.zero >= 2 ? dgroup : 1);
+    m_.bytes_optimizer = dparams * state_bytes / (par.zero >= 1 ? dgroup : 1);
+    m_.bytes_activations = activations;
+    m_.bytes_activations_per_layer = per_layer;
+    m_.bytes_logits = first && par.pp > 1 ? 0 : logits;
+    m_.bytes_runtime_overhead = memory_options.bytes_runtime_overhead;
+    // Megatron and FSDP keep their gradient buffers for the whole step.
+    m_.bytes_peak_allocated = m_.bytes_weights + m_.bytes_gradients + m_.bytes_optimizer + activations;
+    m_.bytes_total = m_.bytes_peak_allocated + m_.bytes_runtime_overhead;
+    return m_;
+  };
+  MemoryReport first = device(true, r.bytes_activations_first_stage);
+  MemoryReport last = device(false, r.bytes_activations_last_stage);
+  r.memory = first.bytes_total >= last.bytes_total ? first : last;
+  r.fits = hw.bytes_memory <= 0 || r.memory.bytes_total <= hw.bytes_memory;
+  return r;
 }
 
 ParallelPrediction compose(const TransformerSpec& spec, const StageProfile& prof, const StageTimes& st,
@@ -261,47 +319,11 @@ ParallelPrediction compose(const TransformerSpec& spec, const StageProfile& prof
     }
   }
 
-  // Memory of the first and the last stage; the fuller one is reported.
-  const int64_t seq = w.seq / cp;
-  const double per_layer = prof.bytes_activations_per_layer, working = prof.bytes_working_full_recompute;
-  const double layers_per_stage = std::ceil(static_cast<double>(spec.num_layers) / stages);
-  double in_flight = std::min(m, stages);
-  if (par.virtual_stages > 1) in_flight *= 1 + (stages - 1) / (stages * chunks);
-  const double dtp = static_cast<double>(par.tp);
-  const double hidden_out = 2.0 * static_cast<double>(w.batch * seq * spec.hidden_size) / (par.sequence_parallel ? dtp : 1);
-  r.bytes_activations_first_stage = layers_per_stage * per_layer * in_flight + working + hidden_out;
-  double logits = spec.causal ? static_cast<double>(w.batch * seq) * static_cast<double>(spec.vocab_size) / dtp * (2 + 4)
-                              : 0;
-  r.bytes_activations_last_stage = layers_per_stage * per_layer + working + hidden_out + logits;
-  if (par.pp == 1) r.bytes_activations_first_stage = r.bytes_activations_last_stage =
-      layers_per_stage * per_layer * 1 + working + hidden_out + logits;
-
-  const double dgroup = static_cast<double>(par.dp * par.cp);
-  const double grad_bytes = par.zero >= 3 ? bytes_per_element(w.dtype) : bytes_per_element(w.grad_reduce_dtype);
-  const double state_bytes = w.mixed_precision ? 12 : 4;
-  auto device = [&](bool first, double activations) {
-    MemoryReport m_;
-    double dparams = first ? device_params(spec, par, true) : params;
-    m_.bytes_weights = dparams * 2 / (par.zero >= 3 ? dgroup : 1);
-    if (par.zero >= 3) {
-      // The gathered weights of the layer being computed and of the one prefetched.
-      m_.bytes_weights += 2 * 2 * dparams / std::max(1.0, layers_per_stage);
-    }
-    m_.bytes_gradients = dparams * grad_bytes / (par.zero >= 2 ? dgroup : 1);
-    m_.bytes_optimizer = dparams * state_bytes / (par.zero >= 1 ? dgroup : 1);
-    m_.bytes_activations = activations;
-    m_.bytes_activations_per_layer = per_layer;
-    m_.bytes_logits = first && par.pp > 1 ? 0 : logits;
-    m_.bytes_runtime_overhead = memory_options.bytes_runtime_overhead;
-    // Megatron and FSDP keep their gradient buffers for the whole step.
-    m_.bytes_peak_allocated = m_.bytes_weights + m_.bytes_gradients + m_.bytes_optimizer + activations;
-    m_.bytes_total = m_.bytes_peak_allocated + m_.bytes_runtime_overhead;
-    return m_;
-  };
-  MemoryReport first = device(true, r.bytes_activations_first_stage);
-  MemoryReport last = device(false, r.bytes_activations_last_stage);
-  r.memory = first.bytes_total >= last.bytes_total ? first : last;
-  r.fits = hw.bytes_memory <= 0 || r.memory.bytes_total <= hw.bytes_memory;
+  StepMemory mem = step_memory(spec, prof.memory, w, hw, memory_options);
+  r.memory = mem.memory;
+  r.bytes_activations_first_stage = mem.bytes_activations_first_stage;
+  r.bytes_activations_last_stage = mem.bytes_activations_last_stage;
+  r.fits = mem.fits;
   return r;
 }
 

@@ -66,6 +66,23 @@ struct ParallelPrediction {
   bool fits = true;
 };
 
+/// Activation memory of one micro-batch on a layout's tp, sp and cp split (Korthikanti et
+/// al. 2022): all a step's memory needs of its stage, and arithmetic only (no lowering).
+struct StageMemory {
+  double bytes_activations_per_layer = 0;   ///< mean over the layers
+  double bytes_working_full_recompute = 0;  ///< one layer recomputed (full recomputation)
+};
+StageMemory stage_memory(const TransformerSpec& spec, const Workload& workload, const MemoryOptions& memory_options);
+
+/// The memory of the fullest device of `workload`'s full layout (the header's model).
+struct StepMemory {
+  MemoryReport memory;
+  double bytes_activations_first_stage = 0, bytes_activations_last_stage = 0;
+  bool fits = true;
+};
+StepMemory step_memory(const TransformerSpec& spec, const StageMemory& stage, const Workload& workload,
+                       const Hardware& hardware, const MemoryOptions& memory_options);
+
 /// The part of a stage that does not depend on pp, v, dp or ZeRO: the compute ops of one
 /// micro-batch on a device of the first pipeline stage of one (pp = 1), with the layers'
 /// and the head's collectives, and the activation memory per layer. Key: the workload's
@@ -84,8 +101,7 @@ struct StageProfile {
   std::vector<Collective> collectives;
   Op optimizer;                   ///< the lowering's AdamW update (kind kOther: none), rescaled per shard
   FlopReport flops;               ///< the whole model, one micro-batch, no layout
-  double bytes_activations_per_layer = 0;   ///< mean over the layers
-  double bytes_working_full_recompute = 0;  ///< one layer recomputed (full recomputation)
+  StageMemory memory;             ///< stage_memory() of the key
 };
 
 /// Times of a profile's stage at a pipeline depth (layers / pp layers, the embedding only
@@ -104,6 +120,7 @@ StageTimes stage_times(const StageProfile& profile, const TimingEngine& engine, 
 
 /// The step of `workload`'s full layout (micro_batches and dp set) from its stage's
 /// profile and times: arithmetic only (a few collectives and the optimizer update timed).
+/// Its memory is step_memory()'s, so a planner may rule a layout out before timing it.
 /// `ops` of the result stays empty; `workload` must match the profile's key.
 ParallelPrediction compose(const TransformerSpec& spec, const StageProfile& profile, const StageTimes& times,
                            const Workload& workload, const Hardware& hardware, const TimingEngine& engine,

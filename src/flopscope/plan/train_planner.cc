@@ -209,6 +209,26 @@ Result<PlanResult> plan_training(const TransformerSpec& spec, const PlanRequest&
             r.layouts_searched += combos;
             continue;
           }
+          // fit_only asks memory alone, which needs no lowering (stage_memory is arithmetic):
+          // the one layout that fits is predicted in full below, by planned().
+          if (req.fit_only) {
+            const StageMemory stage = stage_memory(spec, w, mo);
+            for (int64_t v : chunks) {
+              for (int zero = 0; zero <= 3 && !found(); ++zero) {
+                ++r.layouts_searched;
+                p.virtual_stages = v;
+                p.zero = zero;
+                if ((v > 1 || zero > 0) && !validate(p, spec)) continue;
+                ++r.layouts_valid;
+                const StepMemory m = step_memory(spec, stage, w, hw, mo);
+                if (m.fits) {
+                  ++r.layouts_fitting;
+                  fitting.push_back(Candidate{p, b, rc, 0, m.memory.bytes_total});
+                }
+              }
+            }
+            continue;
+          }
           Key key{o.tp, o.sp, o.cp, ep, b, static_cast<int>(rc)};
           auto& slot = profiles[key];
           if (!slot) {
@@ -218,13 +238,11 @@ Result<PlanResult> plan_training(const TransformerSpec& spec, const PlanRequest&
           }
           const StageTimes times = stage_times(*slot, engine, o.pp);
           for (int64_t v : chunks) {
-            for (int zero = 0; zero <= 3 && !found(); ++zero) {
+            for (int zero = 0; zero <= 3; ++zero) {
               ++r.layouts_searched;
               p.virtual_stages = v;
               p.zero = zero;
-              if (v > 1 || zero > 0) {
-                if (auto st = validate(p, spec); !st) continue;
-              }
+              if ((v > 1 || zero > 0) && !validate(p, spec)) continue;
               ++r.layouts_valid;
               ParallelPrediction pred = compose(spec, *slot, times, w, hw, engine, mo);
               Candidate c{p, b, rc, pred.seconds_per_step, pred.memory.bytes_total};
