@@ -123,6 +123,10 @@ Result<Json> sanitize_options(const Json& options,
   if (!options.is_object()) return options;  // the library names the mistake
   Json out = options;
   for (auto& [key, value] : out.items()) {
+    // Options whose value is a document's text, never a name: the library reads nothing from
+    // disk for them (budget plan's portfolio, frontier's csv: catalog models only).
+    static const std::string_view kTextKeys[] = {"portfolio", "csv"};
+    if (std::find(std::begin(kTextKeys), std::end(kTextKeys), key) != std::end(kTextKeys)) continue;
     auto check = [&](Json& v) -> Status {
       if (!v.is_string()) return {};
       std::string s = v.get<std::string>();

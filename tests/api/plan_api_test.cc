@@ -93,6 +93,30 @@ TEST(PlanApi, UnknownOptionsAreRefused) {
   EXPECT_EQ(j.error().message, "optimal: unknown option 'flop', did you mean 'flops'?");
 }
 
+// The server and the page pass frontier's CSV as text (key csv): the same document as from
+// the file; a model column names catalog models only, so the text reads nothing from disk.
+TEST(PlanApi, FrontierTakesItsCsvAsText) {
+  const std::string file = kData + "/scaling/models_quality.csv";
+  auto from_file = call("frontier", {{"results", file}});
+  auto from_text = call("frontier", {{"csv", "name,flops,accuracy\nsmall,1e21,0.50\nmedium,1e22,0.62\n"
+                                             "wasteful,3e22,0.60\nlarge,1e23,0.70\n"}});
+  ASSERT_TRUE(from_file) << from_file.error().message;
+  ASSERT_TRUE(from_text) << from_text.error().message;
+  EXPECT_EQ(*from_file, *from_text);
+  auto catalog = call("frontier", {{"csv", "model,tokens,score\nllama-3.2-1b,9e12,0.49\nllama-3.1-8b,15e12,0.66\n"}});
+  ASSERT_TRUE(catalog) << catalog.error().message;
+  EXPECT_EQ((*catalog)["models"].size(), 2u);
+  const std::string config = kData + "/configs/meta-llama__Llama-3.2-1B.json";
+  auto path = call("frontier", {{"csv", "model,tokens,score\n" + config + ",9e12,0.49\n"}});
+  ASSERT_FALSE(path);
+  EXPECT_EQ(path.error().kind, ErrorKind::kBadInput);
+  EXPECT_EQ(path.error().message.rfind("csv:2: column 'model': a CSV given as text names catalog models only", 0), 0u)
+      << path.error().message;
+  auto both = call("frontier", {{"csv", "name,flops,accuracy\na,1e21,0.5\n"}, {"results", file}});
+  ASSERT_FALSE(both);
+  EXPECT_NE(both.error().message.find("not both"), std::string::npos) << both.error().message;
+}
+
 // Nothing fits: the document says why with best null (the CLI exits 1 after printing it);
 // the text form is an error with the same reason.
 TEST(PlanApi, PlanTrainSaysWhyNothingFits) {

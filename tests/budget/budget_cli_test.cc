@@ -2,6 +2,8 @@
 // exit status are the library's (tests/api/cli_check.h).
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "api/cli_check.h"
@@ -41,6 +43,55 @@ TEST(BudgetCli, ABadFieldIsTheSameLineAndExitTwo) {
 TEST(BudgetCli, AMissingFileIsAnError) {
   const std::string file = data("no-such-portfolio.toml");
   cli_check::expect_same_error({"budget/plan", "budget plan " + file, {{"file", file}}});
+}
+
+std::string text_of(const std::string& file) {
+  std::ifstream in(file);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// The server and the page pass the portfolio as text (key portfolio): the same plan as from
+// the file, with "portfolio" where the file's name stood.
+TEST(BudgetCli, APortfolioGivenAsTextPlansAsItsFile) {
+  const std::string file = data("reserved.toml");
+  auto from_file = call("budget/plan", {{"file", file}});
+  auto from_text = call("budget/plan", {{"portfolio", text_of(file)}});
+  ASSERT_TRUE(from_file) << from_file.error().message;
+  ASSERT_TRUE(from_text) << from_text.error().message;
+  EXPECT_EQ((*from_file)["portfolio"], file);
+  EXPECT_EQ((*from_text)["portfolio"], "portfolio");
+  (*from_file)["portfolio"] = "portfolio";
+  EXPECT_EQ(*from_file, *from_text);
+}
+
+// Text names nothing on disk: a model path or a profile file is refused before any is read,
+// and a field's mistake names "portfolio" where a file's name would stand.
+TEST(BudgetCli, APortfolioGivenAsTextReadsNoFile) {
+  std::string text = text_of(data("reserved.toml"));
+  const std::string config = std::string(FLOPSCOPE_TEST_DATA) + "/configs/meta-llama__Llama-3.2-1B.json";
+  std::string with_path = text;
+  with_path.replace(with_path.find("\"gpt2\""), 6, "\"" + config + "\"");
+  auto r = call("budget/plan", {{"portfolio", with_path}});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind, ErrorKind::kBadInput);
+  EXPECT_EQ(r.error().message.rfind("portfolio: job.tune.model: a portfolio given as text names catalog models only", 0),
+            0u) << r.error().message;
+  std::string with_profile = text;
+  with_profile.replace(with_profile.find("[env.owned]"), 11, "[env.owned]\nprofile = \"h100.toml\"");
+  r = call("budget/plan", {{"portfolio", with_profile}});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message.rfind("portfolio: env.owned.profile: a portfolio given as text takes no profile file", 0),
+            0u) << r.error().message;
+  std::string bad = text;
+  bad.replace(bad.find("gpus = 8"), 8, "gpus = -4");
+  r = call("budget/plan", {{"portfolio", bad}});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message, "portfolio: env.cloud.gpus: expected a positive integer, got -4");
+  r = call("budget/plan", {{"portfolio", text}, {"file", data("reserved.toml")}});
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("not both"), std::string::npos) << r.error().message;
 }
 
 }  // namespace

@@ -364,6 +364,44 @@ def main():
         checks += 1
         print(f"browser test: {checks}. ok", flush=True)
 
+        # Budget: the portfolio typed on the page (the example of docs/examples/portfolio.toml)
+        # is planned by budget/plan; its command line writes the same text to a file and plans it.
+        work = tempfile.mkdtemp(prefix="flopscope-browser-")
+        choose(b, {}, view="budget")
+        cli = b.eval("document.getElementById('cli').textContent")
+        check(cli.startswith("cat > portfolio.toml <<'FLOPSCOPE_EOF'") and "flopscope budget plan portfolio.toml --json" in cli,
+              f"budget CLI line: {cli[:80]}")
+        doc, = run_cli_text(cli, a.cli, cwd=work)
+        same(shown(b, "budget-totals"), doc["totals"], ["jobs", "jobs_scheduled", "usd", "usd_list", "gpu_hours"], "budget totals")
+        jobs = rows(b, "budget-jobs")
+        check(len(jobs) == len(doc["jobs"]) > 0, "budget: jobs")
+        for p, j in zip(jobs, doc["jobs"]):
+            same(p, j, ["name", "scheduled", "devices", "usd", "reason"], "budget job")
+        check(len(rows(b, "budget-next")) == len(doc["next_dollar"]) if doc["next_dollar"] else True, "budget: next dollar")
+        reproduces(b, ["budget-totals", "budget-jobs"])
+        b.screenshot(os.path.join(a.out, "budget.png"))
+        # A smaller cap typed into the portfolio schedules less.
+        text = b.eval("document.getElementById('portfolio').value")
+        choose(b, {"portfolio": text.replace("usd = 6000", "usd = 500")})
+        check(shown(b, "budget-totals")["jobs_scheduled"] < doc["totals"]["jobs_scheduled"], "budget: a smaller cap schedules less")
+        checks += 1
+        print(f"browser test: {checks}. ok", flush=True)
+
+        # Frontier: the CSV typed on the page (published MMLU of five catalog models).
+        choose(b, {"metric": "mmlu"}, view="frontier")
+        cli = b.eval("document.getElementById('cli').textContent")
+        check("flopscope frontier runs.csv --metric mmlu --json" in cli, f"frontier CLI line: {cli[-80:]}")
+        doc, = run_cli_text(cli, a.cli, cwd=work)
+        models = rows(b, "frontier-models")
+        check(len(models) == len(doc["models"]) == 5, "frontier: models")
+        for p, m in zip(models, doc["models"]):
+            same(p, m, ["name", "flops", "quality", "on_frontier", "dominated_by", "compute_excess"], "frontier model")
+        reproduces(b, ["frontier-models"])
+        b.screenshot(os.path.join(a.out, "frontier.png"))
+        shutil.rmtree(work, ignore_errors=True)
+        checks += 1
+        print(f"browser test: {checks}. ok", flush=True)
+
         # Upload a config.json from the page; the handle becomes the model.
         configs = os.path.join(a.data, "configs")
         name = "meta-llama__Llama-3.2-1B.json"

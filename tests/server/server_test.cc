@@ -305,6 +305,31 @@ TEST_F(ServerTest, PredictPlacesEachOpOnTheRoofline) {
   }
 }
 
+// budget plan and frontier take their document as text over HTTP: it passes through (it may
+// hold "/" in a comment or an HF id), and the library refuses a path named inside it.
+TEST_F(ServerTest, TakesAPortfolioAndACsvAsText) {
+  const std::string text = read_file(kData + "/budget/reserved.toml");
+  auto r = post("/api/v1/budget/plan", Json{{"portfolio", "# a/b\n" + text}}.dump());
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  auto lib = api::call("budget/plan", {{"portfolio", "# a/b\n" + text}});
+  ASSERT_TRUE(lib) << lib.error().message;
+  EXPECT_EQ(r->body, lib->dump(2) + "\n");
+  std::string with_path = text;
+  with_path.replace(with_path.find("\"gpt2\""), 6, "\"/etc/passwd\"");
+  r = post("/api/v1/budget/plan", Json{{"portfolio", with_path}}.dump());
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400);
+  EXPECT_NE(Json::parse(r->body)["error"].get<std::string>().find("catalog models only"), std::string::npos) << r->body;
+  r = post("/api/v1/frontier", Json{{"csv", "model,tokens,score\n/etc/passwd,1e12,0.5\n"}}.dump());
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400);
+  EXPECT_NE(Json::parse(r->body)["error"].get<std::string>().find("catalog models only"), std::string::npos) << r->body;
+  r = post("/api/v1/budget/plan", Json{{"file", kData + "/budget/reserved.toml"}}.dump());
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400);  // a file name is still refused
+}
+
 TEST(SanitizeOptions, ReplacesUploadsAndRefusesPaths) {
   auto resolve = [](const std::string& id) -> std::optional<std::string> {
     if (id == "u-1") return std::string("/tmp/private/u-1.json");
@@ -321,6 +346,10 @@ TEST(SanitizeOptions, ReplacesUploadsAndRefusesPaths) {
   EXPECT_FALSE(sanitize_options({{"out", "x"}}, resolve));
   EXPECT_FALSE(sanitize_options({{"dim", {"batch=1", "../x"}}}, resolve));
   EXPECT_FALSE(sanitize_options({{"model", "upload:u-2"}}, resolve));
+  // A document's text is not a name: it passes as it is.
+  auto text = sanitize_options({{"portfolio", "model = \"../x\""}, {"csv", "model\n/etc/x\n"}}, resolve);
+  ASSERT_TRUE(text);
+  EXPECT_EQ((*text)["portfolio"], "model = \"../x\"");
 }
 
 }  // namespace

@@ -52,7 +52,7 @@ function cliLine(c) {
 // ---------------------------------------------------------------------------------------
 // Numbers as shown; every cell keeps the document's own value in data-value
 
-const SI = [[1e15, "P"], [1e12, "T"], [1e9, "G"], [1e6, "M"], [1e3, "k"]];
+const SI = [[1e24, "Y"], [1e21, "Z"], [1e18, "E"], [1e15, "P"], [1e12, "T"], [1e9, "G"], [1e6, "M"], [1e3, "k"]];
 function show(x, unit = "") {
   if (x === null || x === undefined) return "—";
   if (typeof x !== "number") return String(x);
@@ -329,9 +329,7 @@ const VIEWS = {
           ["tokens_optimal", "", "tokens D"], ["tokens_per_param", "", "D / N"], ["loss_predicted", "", "loss"]]),
         chart({title: `Compute-optimal ${v.curve === "tokens" ? "tokens" : "model size"} by budget`,
           x: {label: "training compute C, FLOPs", log: true},
-          y: {label: v.curve === "tokens" ? "tokens D" : "parameters N", log: true}, series}, 760, 420),
-        el("p", {class: "note", text: "Frontier (`flopscope frontier results.csv`) reads a CSV of your runs, a file " +
-          "the server does not take: run it from the command line."})];
+          y: {label: v.curve === "tokens" ? "tokens D" : "parameters N", log: true}, series}, 760, 420)];
     },
   },
   serving: {
@@ -361,7 +359,59 @@ const VIEWS = {
           ["mean_running", "", "mean running"], ["kv_cache_utilization", "%", "KV cache used"], ["preemptions", "", "preemptions"]])];
     },
   },
+  budget: {
+    fields: ["portfolio"],
+    calls: (v) => [call("budget/plan", {portfolio: v.portfolio}, [])],
+    cli: () => textFileCli("portfolio.toml", $("portfolio").value, "budget plan portfolio.toml"),
+    render: ([doc]) => {
+      const months = doc.schedule || [];
+      const series = [{label: "planned spend", line: true, points: months.map((m) => [m.month + 1, m.usd, ""])}];
+      if (doc.cap && doc.cap.period === "month") {
+        series.push({label: "cap", color: "#888", line: true, dots: false, points: months.map((m) => [m.month + 1, doc.cap.usd])});
+      }
+      const out = [fieldTable("budget-totals", doc.totals || {}, [["jobs_scheduled", "", "jobs scheduled"], ["jobs", "", "jobs"],
+          ["value", "", "priority scheduled"], ["value_possible", "", "priority asked"], ["usd", "$", "cost"],
+          ["usd_list", "$", "cost at list prices"], ["usd_saved_by_reserved", "$", "saved by reserved hours"],
+          ["gpu_hours", "", "GPU-hours"], ["kwh", "", "kWh"], ["grams_co2", "", "grams CO2e"]]),
+        chart({title: `Spend by month (cap ${show(doc.cap.usd, "$")} per ${doc.cap.period})`,
+          x: {label: "month of the plan", log: false}, y: {label: "USD", log: false}, series}, 760, 320),
+        recordTable("budget-jobs", doc.jobs || [], [["name", "", "job"], ["kind", "", "kind"], ["priority", "", "priority"],
+          ["scheduled", "", "scheduled"], ["env", "", "environment"], ["devices", "", "devices"], ["start", "", "starts"],
+          ["months", "", "months"], ["usd", "$", "cost"], ["reason", "", "left out because"]],
+          (j) => ({class: j.scheduled ? "" : "left-out"}))];
+      if ((doc.next_dollar || []).length) {
+        out.push(el("h3", {text: "What more money would schedule"}),
+          recordTable("budget-next", doc.next_dollar, [["job", "", "job"], ["priority", "", "priority"],
+            ["usd_extra_per_period", "$", `extra per ${doc.cap.period}`], ["usd_extra_total", "$", "extra in all"]]));
+      }
+      return out;
+    },
+  },
+  frontier: {
+    fields: ["csv", "metric"],
+    calls: (v) => [call("frontier", v.metric ? {csv: v.csv, metric: v.metric} : {csv: v.csv}, [])],
+    cli: () => textFileCli("runs.csv", $("csv").value, "frontier runs.csv" + ($("metric").value ? " --metric " + shellWord($("metric").value) : "")),
+    render: ([doc], v) => {
+      const models = doc.models || [];
+      const pt = (m) => [m.flops, m.quality, m.name];
+      const front = models.filter((m) => m.on_frontier).sort((a, b) => a.flops - b.flops);
+      return [chart({title: "Quality against training compute", x: {label: "training compute, FLOPs", log: true},
+          y: {label: v.metric || "quality", log: false},
+          series: [{label: "Pareto frontier", color: COLORS[2], line: true, points: front.map(pt)},
+            {label: "dominated", color: COLORS[1], points: models.filter((m) => !m.on_frontier).map(pt)}]}, 760, 420),
+        recordTable("frontier-models", models, [["name", "", "model"], ["flops", "FLOP", "training compute"],
+          ["flops_source", "", "compute from"], ["quality", "", "quality"], ["on_frontier", "", "on the frontier"],
+          ["dominated_by", "", "beaten by"], ["compute_excess", "", "× the compute it needed"]])];
+    },
+  },
 };
+
+// The command line for a view whose input is a document typed on the page: write it to a
+// file, then run the command on it.
+function textFileCli(file, text, command) {
+  const body = text.endsWith("\n") ? text : text + "\n";
+  return `cat > ${file} <<'FLOPSCOPE_EOF'\n${body}FLOPSCOPE_EOF\nflopscope ${command} --json`;
+}
 
 // ---------------------------------------------------------------------------------------
 // State: the view and its fields in the URL
@@ -381,13 +431,23 @@ function showView() {
 }
 
 let runs = 0;  // a newer run's answer wins; an older one arriving late is dropped
+const TEXT_FIELDS = ["portfolio", "csv"];
+const kUrlMax = 6000;  // characters of query; the server reads request lines up to 8 KiB
+let linkDropsText = false;
 
 async function run(push) {
   const mine = ++runs;
   document.body.dataset.ready = "0";
   const v = values();
   const calls = VIEWS[view].calls(v);
-  if (push) history.pushState(null, "", "?" + new URLSearchParams({view, ...v}));
+  if (push) {
+    // A typed document goes in the link too, unless it would make the link longer than
+    // servers take (the page says so; the command line still holds it).
+    const q = new URLSearchParams({view, ...v});
+    linkDropsText = q.toString().length > kUrlMax;
+    if (linkDropsText) for (const k of TEXT_FIELDS) q.delete(k);
+    history.pushState(null, "", "?" + q);
+  }
   $("cli").textContent = VIEWS[view].cli ? VIEWS[view].cli(calls) : calls.map(cliLine).join("\n");
   $("error").textContent = "";
   $("status").textContent = "running…";
@@ -395,7 +455,8 @@ async function run(push) {
     const docs = await Promise.all(calls.map((c) => api(c.command, c.options)));
     if (mine !== runs) return;
     $("out").replaceChildren(...VIEWS[view].render(docs, v));
-    $("status").textContent = "";
+    $("status").textContent = linkDropsText && push ? "The link leaves the typed text out (too long for a URL); " +
+      "the command line below holds it." : "";
   } catch (e) {
     if (mine !== runs) return;
     $("error").textContent = e.message;

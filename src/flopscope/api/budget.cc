@@ -4,6 +4,7 @@
 
 #include <map>
 
+#include "flopscope/api/common.h"
 #include "flopscope/api/options.h"
 #include "flopscope/model/load.h"
 #include "flopscope/plan/budget.h"
@@ -251,14 +252,33 @@ std::string plan_text(const Portfolio& p, const std::vector<BudgetOption>& optio
 }  // namespace
 
 Result<Output> budget_plan(const BudgetPlanOptions& o, const Render& render) {
-  if (o.file.empty()) return bad_input("budget plan: expected a portfolio file (TOML)");
-  auto p = load_portfolio(o.file);
+  if (o.file.empty() == o.text.empty()) {
+    return bad_input("budget plan: expected a portfolio: a file (TOML), or its text (portfolio), not both");
+  }
+  constexpr size_t kPortfolioBytes = size_t{4} << 20;  // as load_portfolio reads a file
+  if (o.text.size() > kPortfolioBytes) {
+    return bad_input(fmt::format("portfolio: expected at most {} bytes of TOML, got {}", kPortfolioBytes, o.text.size()));
+  }
+  const std::string origin = o.text.empty() ? o.file : "portfolio";
+  auto p = o.text.empty() ? load_portfolio(o.file) : parse_portfolio(o.text, origin);
   if (!p) return p.error();
+  if (!o.text.empty()) {  // nothing named in the text may be read from disk
+    for (const BudgetEnv& e : p->envs) {
+      if (!e.env.profile_path.empty()) {
+        return bad_input(fmt::format("{}: env.{}.profile: a portfolio given as text takes no profile file; "
+                                     "run budget plan on a file from the command line",
+                                     origin, e.env.name));
+      }
+    }
+    for (const BudgetJob& job : p->jobs) {
+      if (auto st = catalog_model_only(origin, "job." + job.name + ".model", "portfolio", job.model); !st) return st.error();
+    }
+  }
   std::map<std::string, TransformerSpec> specs;
   for (const BudgetJob& job : p->jobs) {
     if (specs.count(job.model_path)) continue;
     auto spec = load_model(job.model_path);
-    if (!spec) return bad_input(fmt::format("{}: job.{}.model: {}", o.file, job.name, spec.error().message));
+    if (!spec) return bad_input(fmt::format("{}: job.{}.model: {}", origin, job.name, spec.error().message));
     specs.emplace(job.model_path, std::move(*spec));
   }
   auto options = budget_options(*p, specs, o.progress);
@@ -278,7 +298,7 @@ Result<Output> budget_plan(const BudgetPlanOptions& o, const Render& render) {
 Result<BudgetPlanOptions> budget_plan_options(const Json& options) {
   BudgetPlanOptions o;
   OptionsReader r(options, "budget/plan");
-  r.read("file", o.file);
+  r.read("file", o.file).read("portfolio", o.text);
   if (auto st = r.done(); !st) return st.error();
   return o;
 }

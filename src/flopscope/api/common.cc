@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "flopscope/model/load.h"
 #include "flopscope/util/units.h"
 
 namespace flopscope::api {
@@ -9,6 +10,14 @@ namespace flopscope::api {
 Status check_positive(const char* flag, int64_t value) {
   if (value <= 0) return bad_input(std::string(flag) + ": expected a positive integer, got " + std::to_string(value));
   return {};
+}
+
+Status catalog_model_only(std::string_view origin, std::string_view field, std::string_view what,
+                          const std::string& model) {
+  if (find_catalog_model(model)) return {};
+  return bad_input(fmt::format("{}: {}: a {} given as text names catalog models only (see flopscope models; a "
+                               "config.json path is read from the command line), got '{}'",
+                               origin, field, what, model.substr(0, 80)));
 }
 
 Json conventions_json() {

@@ -23,6 +23,12 @@ Json params_json(const ParamCounts& c);
 /// Forward FLOP breakdown by component (FLOPs, whole workload).
 Json breakdown_json(const FlopBreakdown& b);
 
+/// A document given as text (the server's inline portfolio or CSV) must not make the library
+/// read a file: each model it names must be a catalog name. "<origin>: <field>: a <what>
+/// given as text names catalog models only (...), got '<model>'" otherwise.
+Status catalog_model_only(std::string_view origin, std::string_view field, std::string_view what,
+                          const std::string& model);
+
 /// "8.03 B (8,030,261,248)" style parameter figure.
 std::string format_params(int64_t n);
 

@@ -6,6 +6,7 @@
 #include <optional>
 #include <vector>
 
+#include "flopscope/api/common.h"
 #include "flopscope/api/options.h"
 #include "flopscope/cost/params.h"
 #include "flopscope/model/load.h"
@@ -68,12 +69,26 @@ Status write_svg(const FrontierOptions& o, const std::vector<FrontierEntry>& ent
 }  // namespace
 
 Result<Output> frontier(const FrontierOptions& o, const Render& render) {
-  auto text = read_file(o.results, limits::kCsvBytes);
+  if (o.results.empty() == o.csv.empty()) {
+    return bad_input("frontier: expected results: a CSV file, or its text (csv), not both");
+  }
+  if (o.csv.size() > limits::kCsvBytes) {
+    return bad_input(fmt::format("csv: expected at most {} bytes, got {}", limits::kCsvBytes, o.csv.size()));
+  }
+  const bool inline_text = !o.csv.empty();
+  const std::string origin = inline_text ? "csv" : o.results;
+  auto text = inline_text ? Result<std::string>(o.csv) : read_file(o.results, limits::kCsvBytes);
   if (!text) return text.error();
-  auto table = CsvTable::parse(*text, o.results);
+  auto table = CsvTable::parse(*text, origin);
   if (!table) return table.error();
-  auto points = read_quality_csv(*table, o.metric, [&](const std::string& m, std::optional<double> d, int line) {
-    return model_training_flops(o.results, m, d, line);
+  auto points = read_quality_csv(*table, o.metric, [&](const std::string& m, std::optional<double> d, int line)
+                                                       -> Result<std::pair<double, std::string>> {
+    if (inline_text) {
+      if (auto st = catalog_model_only(fmt::format("{}:{}", origin, line), "column 'model'", "CSV", m); !st) {
+        return st.error();
+      }
+    }
+    return model_training_flops(origin, m, d, line);
   });
   if (!points) return points.error();
   auto entries = pareto_frontier(*points);
@@ -131,7 +146,7 @@ Result<Output> frontier(const FrontierOptions& o, const Render& render) {
 Result<FrontierOptions> frontier_options(const Json& j) {
   FrontierOptions o;
   OptionsReader r(j, "frontier");
-  r.read("results", o.results).read("metric", o.metric).read("svg", o.svg);
+  r.read("results", o.results).read("csv", o.csv).read("metric", o.metric).read("svg", o.svg);
   if (auto st = r.done(); !st) return st.error();
   return o;
 }

@@ -14,6 +14,9 @@ namespace flopscope::api {
 
 struct FrontierOptions {
   std::string results;  ///< the CSV
+  /// Or the CSV itself, as the server and the page pass it (JSON key `csv`): its model column
+  /// names catalog models only, so nothing is read from disk. Exactly one of results and csv.
+  std::string csv;
   std::string metric;   ///< quality column; empty: quality, score, accuracy, f1 or benchmark
   std::string svg;      ///< write the plot here
 };
@@ -21,7 +24,7 @@ struct FrontierOptions {
 /// The frontier document or its text report.
 Result<Output> frontier(const FrontierOptions& options, const Render& render);
 
-/// The JSON form: keys results, metric, svg.
+/// The JSON form: keys results (or csv, the text), metric, svg.
 Result<FrontierOptions> frontier_options(const Json& options);
 
 }  // namespace flopscope::api
