@@ -18,7 +18,7 @@ Fixed prompt and output lengths throughout. Prints one row per point and the med
 of each metric. Standard library only.
 
     validation/serving/score.py --flopscope build/dev/flopscope
-    validation/serving/score.py --flopscope build/dev/flopscope --check scores.json
+    validation/serving/score.py --flopscope build/dev/flopscope --check scores.json   # overall and per source
     validation/serving/score.py --flopscope build/dev/flopscope --markdown table.md
 """
 import argparse
@@ -78,6 +78,7 @@ def main():
     with open(os.path.join(HERE, "points.json"), encoding="utf-8") as f:
         doc = json.load(f)
     errs = {"throughput": [], "itl": [], "ttft": [], "e2e": []}
+    by_source = {s: {k: [] for k in errs} for s in doc["sources"]}
     md = ["| # | source | model | hardware | tp | dtype | load | in/out | tok/s pub | sim | err "
           "| ITL ms pub | sim | err | TTFT ms pub | sim | err | e2e ms pub | sim | err |",
           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
@@ -92,6 +93,7 @@ def main():
             sim_t = r["output_tokens_per_second"]
             e_t = sim_t / pub_t - 1
             errs["throughput"].append(abs(e_t))
+            by_source[p["source"]]["throughput"].append(abs(e_t))
             cells.append((pub_t, sim_t, e_t))
         else:
             cells.append(None)
@@ -101,6 +103,7 @@ def main():
                 sim = r[name]["mean"]
                 e = sim / p[key] - 1
                 errs[key[:-2]].append(abs(e))
+                by_source[p["source"]][key[:-2]].append(abs(e))
                 cells.append((p[key] * 1e3, sim * 1e3, e))
             else:
                 cells.append(None)
@@ -126,13 +129,22 @@ def main():
     if "e2e" in medians:
         summary += f", e2e {medians['e2e']:.1%} ({len(errs['e2e'])})"
     print("\n" + summary)
+    source_medians = {s: {k: statistics.median(v) for k, v in m.items() if v} for s, m in by_source.items()}
+    for s, m in source_medians.items():
+        n = {k: len(v) for k, v in by_source[s].items() if v}
+        print(f"  {s}: " + ", ".join(f"{k} {v:.1%} ({n[k]})" for k, v in m.items()))
     if args.markdown:
         with open(args.markdown, "w", encoding="utf-8") as f:
             f.write("\n".join(md) + "\n\n" + summary + "\n")
     if args.check:
         with open(args.check, encoding="utf-8") as f:
             bounds = json.load(f)
-        bad = [k for k, v in medians.items() if k in bounds and v > bounds[k] + 1e-9]
+        # {"all": {metric: bound}, "sources": {source: {metric: bound}}}; a flat {metric:
+        # bound} is "all" alone.
+        overall = bounds.get("all", bounds if "sources" not in bounds else {})
+        bad = [k for k, v in medians.items() if k in overall and v > overall[k] + 1e-9]
+        for s, limits in bounds.get("sources", {}).items():
+            bad += [f"{s} {k}" for k, v in source_medians.get(s, {}).items() if k in limits and v > limits[k] + 1e-9]
         if bad:
             print("worse than recorded: " + ", ".join(bad), file=sys.stderr)
             return 1
