@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${FUZZ_SECONDS:-30}"
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(gguf onnx safetensors hf_config ledger)
+[ ${#targets[@]} -eq 0 ] && targets=(gguf onnx safetensors hf_config ledger serving_input)
 build="${FUZZ_BUILD:-build/fuzz}"
 # fuzzer-no-link instruments the library for coverage: without it only the small harness
 # is instrumented and libFuzzer mutates blind (fuzz_onnx: 84 edges covered instead of 2,384 after 3 minutes).

@@ -201,6 +201,18 @@ TEST(ServingSimulator, RefusesARateOfZeroAndNegativeLengths) {
   EXPECT_EQ(d.error().message, "--prompt: expected N, uniform:LO:HI or exp:MEAN (N from 1 to 16777216), got '-5'");
 }
 
+// Found by fuzz_serving_input (tests/fuzz/corpus/serving_input/crash-length-newline): the
+// error echoed the text as it was, so a newline in it split the one-line diagnostic.
+TEST(ServingSimulator, ALengthErrorIsOneLineWhateverTheText) {
+  auto d = parse_length_distribution("uf0n\n24", "--prompt");
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.error().message,
+            "--prompt: expected N, uniform:LO:HI or exp:MEAN (N from 1 to 16777216), got 'uf0n\\n24'");
+  auto load = parse_load_curve("time_s,rps\n0,1\n\"1\n2\",3\n", "day.csv");
+  ASSERT_FALSE(load.ok());
+  EXPECT_EQ(load.error().message.find('\n'), std::string::npos) << load.error().message;
+}
+
 TEST(ServingTrace, ReadsCsvAndJsonlSortedByArrival) {
   auto csv = parse_serving_trace("arrival_s,prompt,output\n1.5,100,10\n0.5,200,20\n", "t.csv");
   ASSERT_TRUE(csv.ok()) << csv.error().message;

@@ -14,6 +14,7 @@
 #include "flopscope/plan/price_catalog.h"
 #include "flopscope/util/csv_table.h"
 #include "flopscope/util/spellcheck.h"
+#include "flopscope/util/text.h"
 #include "flopscope/util/toml_reader.h"
 
 namespace flopscope {
@@ -21,16 +22,6 @@ namespace {
 
 constexpr std::string_view kPolicyNames[] = {"static-peak", "target-utilization", "queue-depth", "schedule"};
 static_assert(std::size(kPolicyNames) == kAutoscalePolicyCount, "one name per AutoscalePolicy");
-
-// A number that must be finite and within [lo, hi]; the whole field must parse.
-bool parse_in_range(const std::string& s, double lo, double hi, double* out) {
-  if (s.empty()) return false;
-  char* end = nullptr;
-  const double v = std::strtod(s.c_str(), &end);
-  if (end != s.c_str() + s.size() || !std::isfinite(v) || v < lo || v > hi) return false;
-  *out = v;
-  return true;
-}
 
 int64_t ceil_count(double x) {
   if (!(x > 0)) return 0;
@@ -41,61 +32,7 @@ int64_t ceil_count(double x) {
 
 }  // namespace
 
-Result<std::vector<LoadPoint>> parse_load_curve(std::string_view text, std::string_view origin) {
-  auto table = CsvTable::parse(text, origin);
-  if (!table) return table.error();
-  auto tcol = table->column({"time_s"});
-  auto rcol = table->column({"rps"});
-  if (!tcol || !rcol) {
-    return bad_input(fmt::format("{}:1: expected a header with columns time_s,rps, got '{}'", origin,
-                                 fmt::join(table->header(), ",")));
-  }
-  const auto& rows = table->rows();
-  if (rows.size() < 2) {
-    return bad_input(fmt::format("{}: expected at least 2 rows (the last row's rate holds for the interval before it), got {}",
-                                 origin, rows.size()));
-  }
-  if (static_cast<int64_t>(rows.size()) > kAutoscaleMaxLoadRows) {
-    return bad_input(fmt::format("{}: expected at most {} rows, got {}", origin, kAutoscaleMaxLoadRows, rows.size()));
-  }
-  std::vector<LoadPoint> out;
-  out.reserve(rows.size());
-  for (const CsvRow& row : rows) {
-    const size_t need = std::max(*tcol, *rcol) + 1;
-    if (row.fields.size() < need) {
-      return bad_input(fmt::format("{}:{}: expected {} columns (time_s,rps), got {}", origin, row.line,
-                                   table->header().size(), row.fields.size()));
-    }
-    LoadPoint p;
-    if (!parse_in_range(row.fields[*tcol], 0, kAutoscaleMaxSeconds, &p.seconds)) {
-      return bad_input(fmt::format("{}:{}: column {} 'time_s': expected seconds from 0 to {:g}, got '{}'", origin,
-                                   row.line, *tcol + 1, kAutoscaleMaxSeconds, row.fields[*tcol]));
-    }
-    if (!parse_in_range(row.fields[*rcol], 0, kAutoscaleMaxRps, &p.rps)) {
-      return bad_input(fmt::format("{}:{}: column {} 'rps': expected a rate from 0 to {:g} requests per second, got '{}'",
-                                   origin, row.line, *rcol + 1, kAutoscaleMaxRps, row.fields[*rcol]));
-    }
-    if (!out.empty() && !(p.seconds > out.back().seconds)) {
-      return bad_input(fmt::format("{}:{}: column {} 'time_s': expected a time after the previous row's {:g}, got '{}'",
-                                   origin, row.line, *tcol + 1, out.back().seconds, row.fields[*tcol]));
-    }
-    out.push_back(p);
-  }
-  return out;
-}
 
-double load_end_seconds(const std::vector<LoadPoint>& load) {
-  if (load.size() < 2) return load.empty() ? 0 : load.back().seconds;
-  const double last = load[load.size() - 1].seconds;
-  return last + (last - load[load.size() - 2].seconds);
-}
-
-double load_rate_at(const std::vector<LoadPoint>& load, double seconds) {
-  if (load.empty() || seconds < load.front().seconds || seconds >= load_end_seconds(load)) return 0;
-  auto it = std::upper_bound(load.begin(), load.end(), seconds,
-                             [](double t, const LoadPoint& p) { return t < p.seconds; });
-  return std::prev(it)->rps;
-}
 
 std::string_view policy_name(AutoscalePolicy p) { return kPolicyNames[static_cast<int>(p)]; }
 
@@ -141,8 +78,8 @@ Result<std::vector<ScheduleEntry>> parse_schedule(std::string_view text) {
     const size_t colon = item.find(':');
     double seconds = 0, replicas = 0;
     const bool ok = colon != std::string::npos &&
-                    parse_in_range(item.substr(0, colon), 0, kAutoscaleMaxSeconds, &seconds) &&
-                    parse_in_range(item.substr(colon + 1), 0, static_cast<double>(kAutoscaleMaxReplicas), &replicas) &&
+                    parse_number_in_range(item.substr(0, colon), 0, kAutoscaleMaxSeconds, &seconds) &&
+                    parse_number_in_range(item.substr(colon + 1), 0, static_cast<double>(kAutoscaleMaxReplicas), &replicas) &&
                     replicas == std::floor(replicas);
     if (!ok) {
       return bad_input(fmt::format("--schedule: expected TIME_S:REPLICAS (seconds 0 to {:g}, replicas 0 to {}), got '{}'",

@@ -55,37 +55,16 @@
 
 #include "flopscope/plan/energy.h"
 #include "flopscope/plan/serving_capacity.h"
+#include "flopscope/plan/serving_input.h"
 #include "flopscope/util/result.h"
 
 namespace flopscope {
 
-/// Most rows of a load curve.
-inline constexpr int64_t kAutoscaleMaxLoadRows = 100'000;
-/// Latest time in a load curve (seconds, about 3.2 years).
-inline constexpr double kAutoscaleMaxSeconds = 1e8;
-/// Highest rate in a load curve (requests per second).
-inline constexpr double kAutoscaleMaxRps = 1e7;
 /// Most time steps one simulation runs (time span / step).
 inline constexpr int64_t kAutoscaleMaxSteps = 10'000'000;
 /// Most replicas a policy may run.
 inline constexpr int64_t kAutoscaleMaxReplicas = 1'000'000;
 
-/// One row of a load curve.
-struct LoadPoint {
-  double seconds = 0;  ///< time_s
-  double rps = 0;      ///< requests per second from here to the next row
-};
-
-/// Parses `time_s,rps` CSV (header required; blank lines and '#' comments skipped). Times
-/// strictly increase from >= 0 up to kAutoscaleMaxSeconds; rates are in [0, kAutoscaleMaxRps];
-/// 2 to kAutoscaleMaxLoadRows rows. Errors name the file, line and column:
-/// "day.csv:7: column 'rps': expected a rate from 0 to 1e+07 requests per second, got '-3'".
-Result<std::vector<LoadPoint>> parse_load_curve(std::string_view text, std::string_view origin);
-
-/// The rate at time t (piecewise constant; 0 outside the curve).
-double load_rate_at(const std::vector<LoadPoint>& load, double seconds);
-/// When the curve ends: the last row's time plus the interval before it.
-double load_end_seconds(const std::vector<LoadPoint>& load);
 
 enum class AutoscalePolicy { kStaticPeak, kTargetUtilization, kQueueDepth, kSchedule };
 inline constexpr int kAutoscalePolicyCount = 4;

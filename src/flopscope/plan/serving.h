@@ -38,18 +38,13 @@
 #include "flopscope/model/transformer_spec.h"
 #include "flopscope/perf/timing_engine.h"
 #include "flopscope/plan/energy.h"
+#include "flopscope/plan/serving_input.h"
 #include "flopscope/util/result.h"
 
 namespace flopscope {
 
 /// Most requests one simulation runs (trace rows, --requests, rate x duration).
 inline constexpr int64_t kServingMaxRequests = 2'000'000;
-/// Most rows of a trace file (CSV or JSONL): the CSV reader's limit (docs/limits.md).
-inline constexpr int64_t kServingMaxTraceRows = 100'000;
-/// Largest arrival time in a trace (seconds, about 31.7 years).
-inline constexpr double kServingMaxArrivalSeconds = 1e9;
-/// Largest prompt or output length of one request (tokens).
-inline constexpr int64_t kServingMaxTokens = int64_t{1} << 24;
 
 /// Engine settings; the defaults are vLLM's (V1 engine: chunked prefill on).
 struct EngineSettings {
@@ -65,23 +60,6 @@ struct EngineSettings {
   bool reserve_output = false;
 };
 
-/// One request: when it arrives and its lengths.
-struct ServingRequest {
-  double seconds_arrival = 0;
-  int64_t prompt = 0;
-  int64_t output = 0;
-};
-
-/// A length: fixed, uniform over [lo, hi], or exponential around a mean (at least 1).
-struct LengthDistribution {
-  enum class Kind { kFixed, kUniform, kExponential };
-  Kind kind = Kind::kFixed;
-  int64_t value = 0;  ///< fixed; the mean of exponential
-  int64_t lo = 0, hi = 0;
-};
-
-/// "512", "uniform:128:1024" or "exp:512" (`field` names the flag in errors).
-Result<LengthDistribution> parse_length_distribution(std::string_view text, std::string_view field);
 
 /// How requests arrive.
 enum class LoadKind {
@@ -154,11 +132,5 @@ Result<ServingResult> simulate_serving(const TransformerSpec& spec, const Servin
                                        const Hardware& hardware, const TimingEngine& prefill_engine,
                                        const TimingEngine& decode_engine);
 
-/// Parses a trace: CSV with a header `arrival_s,prompt,output`, or JSONL (one object per
-/// line with those keys) when the first non-blank character is '{'. Arrival times >= 0 and
-/// finite, lengths integers in [1, kServingMaxTokens], at most kServingMaxTraceRows rows;
-/// the result is sorted by arrival. Errors: "trace.csv:7: prompt: expected an integer from
-/// 1 to 16777216, got '-3'".
-Result<std::vector<ServingRequest>> parse_serving_trace(std::string_view text, std::string_view origin);
 
 }  // namespace flopscope

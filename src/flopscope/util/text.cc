@@ -1,6 +1,8 @@
 #include "flopscope/util/text.h"
 
+#include <cmath>
 #include <cstdint>
+#include <cstdlib>
 
 namespace flopscope {
 
@@ -71,6 +73,15 @@ std::string printable(std::string_view text) {
     }
   }
   return out;
+}
+
+bool parse_number_in_range(const std::string& text, double lo, double hi, double* out) {
+  if (text.empty()) return false;
+  char* end = nullptr;
+  const double v = std::strtod(text.c_str(), &end);
+  if (end != text.c_str() + text.size() || !std::isfinite(v) || v < lo || v > hi) return false;
+  *out = v;
+  return true;
 }
 
 std::string ascii_lower(std::string_view text) {

@@ -21,4 +21,8 @@ std::string printable(std::string_view text);
 /// ASCII letters lowered, other bytes kept: catalog ids and aliases compare this way.
 std::string ascii_lower(std::string_view text);
 
+/// A whole field read as a finite number within [lo, hi] (strtod's syntax, nothing left
+/// over): true and `*out` set, or false and `*out` untouched.
+bool parse_number_in_range(const std::string& text, double lo, double hi, double* out);
+
 }  // namespace flopscope

@@ -271,10 +271,50 @@ Status read_inferred(const onnx::ValueInfoProto& vi, Graph& g) {
   return onnx_detail::read_value_info(vi, gt, g.source);
 }
 
+// libonnx 1.12 takes a Conv's or ConvTranspose's kernel shape from W's dims when the node
+// has no kernel_shape attribute, and never checks its length against X's rank: the loops
+// over X's spatial axes then read dilations or kernel_shape past their end (found by
+// fuzz_onnx: tests/fuzz/corpus/onnx/crash-conv-kernel-from-weight, X of rank 2 known only
+// after libonnx's own inference, W of rank 3). Where X's rank is unknown before inference,
+// the copy libonnx reads gets the kernel_shape W implies as an attribute, whose length it
+// does check (a shape-inference error, caught, instead of a crash); where W's rank is
+// unknown too, the node is moved to a domain libonnx has no schema for, so it infers
+// nothing there (our propagation still does).
+void pin_kernel_shapes(onnx::ModelProto& model, const Graph& g) {
+  const std::vector<int> ranks = known_ranks(g);
+  auto tensor_of = [&](const std::string& name) -> const GraphTensor* {
+    int id = name.empty() ? -1 : g.find(name);
+    return id < 0 ? nullptr : &g.tensors[static_cast<size_t>(id)];
+  };
+  auto rank_of = [&](const std::string& name) {
+    int id = name.empty() ? -1 : g.find(name);
+    return id < 0 ? -1 : ranks[static_cast<size_t>(id)];
+  };
+  for (onnx::NodeProto& n : *model.mutable_graph()->mutable_node()) {
+    if (!(n.domain().empty() || n.domain() == "ai.onnx")) continue;
+    if (n.op_type() != "Conv" && n.op_type() != "ConvInteger" && n.op_type() != "ConvTranspose") continue;
+    if (n.input_size() < 2 || rank_of(n.input(0)) >= 0) continue;
+    bool has_kernel_shape = false;
+    for (const auto& a : n.attribute()) has_kernel_shape = has_kernel_shape || a.name() == "kernel_shape";
+    if (has_kernel_shape) continue;
+    const GraphTensor* w = tensor_of(n.input(1));
+    if (!w || !w->has_shape) {
+      n.set_domain("flopscope.no_onnx_inference");
+      continue;
+    }
+    onnx::AttributeProto* a = n.add_attribute();
+    a->set_name("kernel_shape");
+    a->set_type(onnx::AttributeProto::INTS);
+    for (size_t i = 2; i < w->dims.size(); ++i) a->add_ints(w->dims[i]);
+  }
+}
+
 // libonnx's inference over the model; best effort: what it cannot do leaves a warning, and
-// value_info and our own propagation still apply.
+// value_info and our own propagation still apply. `model` is the reader's own copy: the
+// attributes pin_kernel_shapes adds reach nothing but libonnx.
 Status run_onnx_inference(onnx::ModelProto& model, Graph& g) {
   if (auto s = check_before_inference(g); !s) return s;
+  pin_kernel_shapes(model, g);
   try {
     onnx::ShapeInferenceOptions so(false, 0, false);
     onnx::shape_inference::InferShapes(model, onnx::OpSchemaRegistry::Instance(), so);
