@@ -184,6 +184,16 @@ TEST(TrainPlanner, FitOnlyAgreesWithTheFullSearch) {
     if (a->fits()) {
       EXPECT_LT(b->layouts_searched, a->layouts_searched) << gpus << " GPUs";
       EXPECT_LE(b->top.front().prediction.memory.bytes_total, hw.bytes_memory);
+      // Its memory is the full prediction's for the same layout, to the byte.
+      Workload w = full.workload;
+      w.phase = Phase::kTrainStep;
+      w.batch = b->top.front().micro_batch;
+      w.recompute = b->top.front().recompute;
+      w.parallel = b->top.front().layout;
+      auto whole = predict_parallel_train(spec, w, hw, engine, memory_for(spec));
+      ASSERT_TRUE(whole.ok()) << whole.error().message;
+      EXPECT_TRUE(whole->fits);
+      EXPECT_EQ(whole->memory.bytes_total, b->top.front().prediction.memory.bytes_total) << gpus << " GPUs";
     } else {
       EXPECT_EQ(b->layouts_searched, a->layouts_searched) << gpus << " GPUs";
     }

@@ -224,6 +224,17 @@ Result<PlanResult> plan_training(const TransformerSpec& spec, const PlanRequest&
                 if (m.fits) {
                   ++r.layouts_fitting;
                   fitting.push_back(Candidate{p, b, rc, 0, m.memory.bytes_total});
+                  // Its memory is all that is asked: the prediction is not timed.
+                  PlannedLayout out;
+                  out.layout = p;
+                  out.micro_batch = b;
+                  out.recompute = rc;
+                  out.prediction.workload = w;
+                  out.prediction.memory = m.memory;
+                  out.prediction.bytes_activations_first_stage = m.bytes_activations_first_stage;
+                  out.prediction.bytes_activations_last_stage = m.bytes_activations_last_stage;
+                  out.prediction.fits = true;
+                  r.top.push_back(std::move(out));
                 }
               }
             }
@@ -288,15 +299,16 @@ Result<PlanResult> plan_training(const TransformerSpec& spec, const PlanRequest&
     }
     return out;
   };
+  if (req.fit_only) {  // the one fitting layout (in `top`, memory only), or none
+    r.why = r.top.empty() ? fmt::format("no layout fits in {} per device", format_bytes(hw.bytes_memory))
+                          : fmt::format("{} fits in {} per device", r.top.front().describe(),
+                                        format_bytes(hw.bytes_memory));
+    return r;
+  }
   for (size_t i = 0; i < std::min<size_t>(fitting.size(), static_cast<size_t>(req.top)); ++i) {
     auto p = planned(fitting[i]);
     if (!p) return p.error();
     r.top.push_back(std::move(*p));
-  }
-  if (req.fit_only) {  // the one fitting layout (in `top`), or none: nothing else is asked
-    r.why = r.top.empty() ? fmt::format("no layout fits in {} per device", format_bytes(hw.bytes_memory))
-                          : explain(r, hw, req.objective);
-    return r;
   }
   auto same_split = [](const Parallel& a, const Parallel& b) {
     return a.tp == b.tp && a.sequence_parallel == b.sequence_parallel && a.pp == b.pp &&

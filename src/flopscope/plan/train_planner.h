@@ -38,8 +38,9 @@ struct PlanRequest {
   /// Price per device-hour (plan/price_catalog.h); 0 = unknown (no cost; kCost refused).
   double usd_per_device_hour = 0;
   /// Only whether a layout fits: the search stops at the first that does, which becomes the
-  /// one entry of `top`; no runner-up and no not-fitting layouts are predicted, and the
-  /// search checks memory alone (perf/parallel.h, step_memory), lowering nothing. Whether it
+  /// one entry of `top` with its memory alone (prediction.memory and fits; no times); no
+  /// runner-up and no not-fitting layouts are predicted, and the search checks memory alone
+  /// (perf/parallel.h, step_memory), lowering nothing. Whether it
   /// fits is the same as a full search's answer (report's devices-to-train table asks this
   /// of ten accelerators at doubling device counts).
   bool fit_only = false;
