@@ -18,17 +18,11 @@
 
 #include "flopscope/ledger/fields.h"
 #include "flopscope/ledger/import.h"
+#include "require.h"
 
 namespace flopscope {
 namespace {
 
-// Aborts (a finding) naming the broken promise's line.
-#define require(ok) require_at((ok), __LINE__)
-void require_at(bool ok, int line) {
-  if (ok) return;
-  std::fprintf(stderr, "fuzz_ledger.cc:%d: a promise broke\n", line);
-  std::abort();
-}
 bool within(double v, double lo, double hi) { return std::isfinite(v) && v >= lo && v <= hi; }
 bool within(const std::optional<double>& v, double lo, double hi) { return !v || within(*v, lo, hi); }
 

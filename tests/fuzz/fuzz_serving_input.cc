@@ -14,17 +14,10 @@
 #include <string_view>
 
 #include "flopscope/plan/serving_input.h"
+#include "require.h"
 
 namespace flopscope {
 namespace {
-
-// Aborts (a finding) naming the broken promise's line.
-#define require(ok) require_at((ok), __LINE__)
-void require_at(bool ok, int line) {
-  if (ok) return;
-  std::fprintf(stderr, "fuzz_serving_input.cc:%d: a promise broke\n", line);
-  std::abort();
-}
 
 bool tokens_in_range(int64_t n) { return n >= 1 && n <= kServingMaxTokens; }
 
