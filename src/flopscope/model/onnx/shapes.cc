@@ -1,13 +1,26 @@
 // Shapes for a Graph read from ONNX: our own propagation (exact for what it covers, cheap),
-// and libonnx's shape inference for the rest, guarded against the inputs that crash it.
+// and libonnx's shape inference for the rest, guarded against the inputs that crash it and
+// run in a child process (a crash in libonnx costs its shapes, not the run).
 #include "flopscope/model/onnx/internal.h"
 #include "flopscope/model/onnx_loader.h"
 
 #include <onnx/shape_inference/implementation.h>
 
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <chrono>
 #include <exception>
+#include <optional>
 #include <unordered_set>
+
+#include "flopscope/util/text.h"
 
 namespace flopscope {
 
@@ -271,42 +284,135 @@ Status read_inferred(const onnx::ValueInfoProto& vi, Graph& g) {
   return onnx_detail::read_value_info(vi, gt, g.source);
 }
 
-// libonnx 1.12 takes a Conv's or ConvTranspose's kernel shape from W's dims when the node
-// has no kernel_shape attribute, and never checks its length against X's rank: the loops
-// over X's spatial axes then read dilations or kernel_shape past their end (found by
-// fuzz_onnx: tests/fuzz/corpus/onnx/crash-conv-kernel-from-weight, X of rank 2 known only
-// after libonnx's own inference, W of rank 3). Where X's rank is unknown before inference,
-// the copy libonnx reads gets the kernel_shape W implies as an attribute, whose length it
-// does check (a shape-inference error, caught, instead of a crash); where W's rank is
-// unknown too, the node is moved to a domain libonnx has no schema for, so it infers
-// nothing there (our propagation still does).
+// libonnx 1.12 takes a Conv's kernel shape from W's dims when the node has no kernel_shape
+// attribute, and never checks its length against X's rank as libonnx infers it: the loops
+// over X's spatial axes then read dilations past their end (found by fuzz_onnx:
+// tests/fuzz/corpus/onnx/crash-conv-kernel-from-weight*, X of rank 2 by libonnx's own
+// inference, W of rank 3; our propagation had X's rank unknown in one and 3 in the other,
+// so no check of ours can stand in for libonnx's). So the copy libonnx reads gets, on every
+// Conv, ConvInteger, ConvTranspose and QLinearConv without one, the kernel_shape W implies as
+// an attribute, whose length libonnx does check (a shape-inference error, which it records,
+// instead of a crash); for a valid model it is the kernel shape libonnx would have read.
+// A node whose W shape is unknown is moved to a domain libonnx has no schema for, so it
+// infers nothing there (our propagation still does).
 void pin_kernel_shapes(onnx::ModelProto& model, const Graph& g) {
-  const std::vector<int> ranks = known_ranks(g);
-  auto tensor_of = [&](const std::string& name) -> const GraphTensor* {
-    int id = name.empty() ? -1 : g.find(name);
-    return id < 0 ? nullptr : &g.tensors[static_cast<size_t>(id)];
-  };
-  auto rank_of = [&](const std::string& name) {
-    int id = name.empty() ? -1 : g.find(name);
-    return id < 0 ? -1 : ranks[static_cast<size_t>(id)];
-  };
   for (onnx::NodeProto& n : *model.mutable_graph()->mutable_node()) {
     if (!(n.domain().empty() || n.domain() == "ai.onnx")) continue;
-    if (n.op_type() != "Conv" && n.op_type() != "ConvInteger" && n.op_type() != "ConvTranspose") continue;
-    if (n.input_size() < 2 || rank_of(n.input(0)) >= 0) continue;
+    const std::string& op = n.op_type();
+    const int w_index = op == "QLinearConv" ? 3 : 1;
+    if (op != "Conv" && op != "ConvInteger" && op != "ConvTranspose" && op != "QLinearConv") continue;
     bool has_kernel_shape = false;
     for (const auto& a : n.attribute()) has_kernel_shape = has_kernel_shape || a.name() == "kernel_shape";
     if (has_kernel_shape) continue;
-    const GraphTensor* w = tensor_of(n.input(1));
-    if (!w || !w->has_shape) {
+    const int w = n.input_size() > w_index && !n.input(w_index).empty() ? g.find(n.input(w_index)) : -1;
+    if (w < 0 || !g.tensors[static_cast<size_t>(w)].has_shape) {
       n.set_domain("flopscope.no_onnx_inference");
       continue;
     }
+    const std::vector<int64_t>& dims = g.tensors[static_cast<size_t>(w)].dims;
     onnx::AttributeProto* a = n.add_attribute();
     a->set_name("kernel_shape");
     a->set_type(onnx::AttributeProto::INTS);
-    for (size_t i = 2; i < w->dims.size(); ++i) a->add_ints(w->dims[i]);
+    for (size_t i = 2; i < dims.size(); ++i) a->add_ints(dims[i]);
   }
+}
+
+// libonnx's inference in a child process. Its 1.12 release has crashed on hostile files in
+// ways no check of ours foresaw (fuzz_onnx found Conv, LSTM and Scan inference reading
+// through null or past the end: the checks above refuse what they can), so it runs where a
+// crash costs only its shapes: the child infers and sends back the value_info and outputs it
+// found as one GraphProto (doc_string: why inference stopped, if it threw), then _exits. A
+// child that dies, or runs past kInferenceSeconds, leaves a warning and our propagation's
+// shapes. The parent only reads: the pipe, bounded by kInferenceBytes.
+constexpr int kInferenceSeconds = 120;
+constexpr size_t kInferenceBytes = size_t{512} << 20;
+
+std::optional<onnx::GraphProto> infer_in_child(onnx::ModelProto& model, std::string& warning) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) {
+    warning = "ONNX shape inference skipped: cannot create a pipe";
+    return std::nullopt;
+  }
+  const pid_t pid = fork();
+  if (pid < 0) {
+    close(fds[0]);
+    close(fds[1]);
+    warning = "ONNX shape inference skipped: cannot start a process";
+    return std::nullopt;
+  }
+  if (pid == 0) {
+    close(fds[0]);
+    onnx::GraphProto found;
+    try {
+      onnx::ShapeInferenceOptions so(false, 0, false);
+      onnx::shape_inference::InferShapes(model, onnx::OpSchemaRegistry::Instance(), so);
+    } catch (const std::exception& e) {
+      found.set_doc_string(e.what());
+    }
+    *found.mutable_value_info() = model.graph().value_info();
+    *found.mutable_output() = model.graph().output();
+    std::string bytes;
+    found.SerializeToString(&bytes);
+    for (size_t at = 0; at < bytes.size();) {
+      ssize_t n = write(fds[1], bytes.data() + at, bytes.size() - at);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) _exit(1);
+      at += static_cast<size_t>(n);
+    }
+    _exit(0);
+  }
+  close(fds[1]);
+  std::string bytes;
+  bool timed_out = false, too_big = false;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(kInferenceSeconds);
+  char buf[1 << 16];
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      timed_out = true;
+      break;
+    }
+    pollfd p{fds[0], POLLIN, 0};
+    int ready = poll(&p, 1, static_cast<int>(left.count()));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) {
+      timed_out = ready == 0;
+      break;
+    }
+    ssize_t n = read(fds[0], buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    if (bytes.size() + static_cast<size_t>(n) > kInferenceBytes) {
+      too_big = true;
+      break;
+    }
+    bytes.append(buf, static_cast<size_t>(n));
+  }
+  close(fds[0]);
+  if (timed_out || too_big) kill(pid, SIGKILL);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (timed_out) {
+    warning = fmt::format("ONNX shape inference stopped after {} s; shapes from flopscope's own propagation only",
+                          kInferenceSeconds);
+    return std::nullopt;
+  }
+  if (too_big || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    warning = WIFSIGNALED(status)
+                  ? fmt::format("ONNX shape inference crashed (libonnx, signal {}); shapes from flopscope's own "
+                                "propagation only",
+                                WTERMSIG(status))
+                  : std::string("ONNX shape inference failed; shapes from flopscope's own propagation only");
+    return std::nullopt;
+  }
+  onnx::GraphProto found;
+  if (!found.ParseFromString(bytes)) {
+    warning = "ONNX shape inference sent back no readable shapes; shapes from flopscope's own propagation only";
+    return std::nullopt;
+  }
+  if (!found.doc_string().empty()) warning = "ONNX shape inference stopped: " + found.doc_string();
+  return found;
 }
 
 // libonnx's inference over the model; best effort: what it cannot do leaves a warning, and
@@ -315,16 +421,14 @@ void pin_kernel_shapes(onnx::ModelProto& model, const Graph& g) {
 Status run_onnx_inference(onnx::ModelProto& model, Graph& g) {
   if (auto s = check_before_inference(g); !s) return s;
   pin_kernel_shapes(model, g);
-  try {
-    onnx::ShapeInferenceOptions so(false, 0, false);
-    onnx::shape_inference::InferShapes(model, onnx::OpSchemaRegistry::Instance(), so);
-  } catch (const std::exception& e) {
-    g.warnings.push_back(std::string("ONNX shape inference stopped: ") + e.what());
-  }
-  for (const auto& vi : model.graph().value_info()) {
+  std::string warning;
+  auto found = infer_in_child(model, warning);
+  if (!warning.empty()) g.warnings.push_back(printable(warning));
+  if (!found) return {};
+  for (const auto& vi : found->value_info()) {
     if (auto s = read_inferred(vi, g); !s) return s;
   }
-  for (const auto& vi : model.graph().output()) {
+  for (const auto& vi : found->output()) {
     if (auto s = read_inferred(vi, g); !s) return s;
   }
   return {};
