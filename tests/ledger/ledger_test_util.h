@@ -19,7 +19,26 @@
 #include <sstream>
 #include <string>
 
+#include "flopscope/hw/hardware.h"
+#include "flopscope/model/load.h"
+#include "flopscope/perf/predict.h"
+
 namespace flopscope::testing_ledger {
+
+/// The step the report predicts for the jobs fixture's llama-8b-pt: Llama-3.1-8B on one
+/// H100 SXM, micro-batch 1 of 8192 tokens, the training defaults.
+inline Result<Prediction> predicted_llama8b_step() {
+  auto spec = load_model("llama-3.1-8b");
+  if (!spec) return spec.error();
+  const Hardware* hw = *HardwareCatalog::builtin().find("h100-sxm");
+  Workload w;
+  w.phase = Phase::kTrainStep;
+  w.batch = 1;
+  w.seq = 8192;
+  w.modules = default_modules(Phase::kTrainStep);
+  TimingEngine engine(*hw, nullptr, default_software(Phase::kTrainStep));
+  return predict(*spec, w, *hw, engine);
+}
 
 inline std::string fixture(const std::string& name) { return std::string(FLOPSCOPE_TEST_DATA) + "/ledger/" + name; }
 

@@ -20,6 +20,7 @@ namespace flopscope {
 namespace {
 
 using testing_ledger::fixture;
+using testing_ledger::predicted_llama8b_step;
 
 class LedgerCarbonTest : public ::testing::Test {
  protected:
@@ -90,16 +91,8 @@ TEST_F(LedgerCarbonTest, PredictedEnergyWhereTheTelemetryHasNoPower) {
   ASSERT_NE(e, nullptr);
   EXPECT_EQ(e->source, "predicted");
   // 8 H100s for the progress log's 40 s, at the predicted step's busy fraction, power.toml PUE.
-  auto spec = load_model("llama-3.1-8b");
-  const Hardware* hw = *HardwareCatalog::builtin().find("h100-sxm");
-  Workload w;
-  w.phase = Phase::kTrainStep;
-  w.batch = 1;
-  w.seq = 8192;
-  w.modules = default_modules(Phase::kTrainStep);
-  TimingEngine engine(*hw, nullptr, default_software(Phase::kTrainStep));
-  auto p = predict(*spec, w, *hw, engine);
-  ASSERT_TRUE(p);
+  auto p = predicted_llama8b_step();
+  ASSERT_TRUE(p) << p.error().message;
   double total = 0;
   for (double x : p->timing.seconds_by_bound) total += x;
   const double u = (p->timing.seconds_by_bound[static_cast<size_t>(Bound::kCompute)] +

@@ -15,6 +15,7 @@ namespace flopscope {
 namespace {
 
 using testing_ledger::fixture;
+using testing_ledger::predicted_llama8b_step;
 using testing_ledger::Backend;
 
 // focus_small.csv, by ChargePeriodStart day (EffectiveCost):
@@ -137,17 +138,8 @@ TEST_P(LedgerReportTest, RealizedMfuAgainstThePrediction) {
   EXPECT_EQ(llama.job, "llama-8b-pt");
   EXPECT_NEAR(llama.tokens_per_second, 65536, 1e-9);
   ASSERT_TRUE(llama.mfu_realized && llama.mfu_predicted);
-  auto spec = load_model("llama-3.1-8b");
-  ASSERT_TRUE(spec);
-  const Hardware* hw = *HardwareCatalog::builtin().find("h100-sxm");
-  Workload w;
-  w.phase = Phase::kTrainStep;
-  w.batch = 1;
-  w.seq = 8192;
-  w.modules = default_modules(Phase::kTrainStep);
-  TimingEngine engine(*hw, nullptr, default_software(Phase::kTrainStep));
-  auto p = predict(*spec, w, *hw, engine);
-  ASSERT_TRUE(p);
+  auto p = predicted_llama8b_step();
+  ASSERT_TRUE(p) << p.error().message;
   EXPECT_NEAR(*llama.mfu_predicted, p->mfu, 1e-12);
   EXPECT_NEAR(*llama.mfu_realized / *llama.mfu_predicted, 8192 / p->tokens_per_second, 1e-9);
   EXPECT_GT(*llama.mfu_realized, 0.05);
