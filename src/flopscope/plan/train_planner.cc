@@ -166,7 +166,7 @@ Result<PlanResult> plan_training(const TransformerSpec& spec, const PlanRequest&
   const int64_t experts = spec.moe.num_experts;
   int64_t done = 0;
   // fit_only: set at the first layout that fits, and every loop below stops.
-  auto found = [&] { return req.fit_only && !fitting.empty(); };
+  auto found = [&] { return req.fit_only && !r.top.empty(); };
   for (const Outer& o : outer) {
     if (found()) break;
     if (progress) progress(done, static_cast<int64_t>(outer.size()));
@@ -223,7 +223,6 @@ Result<PlanResult> plan_training(const TransformerSpec& spec, const PlanRequest&
                 const StepMemory m = step_memory(spec, stage, w, hw, mo);
                 if (m.fits) {
                   ++r.layouts_fitting;
-                  fitting.push_back(Candidate{p, b, rc, 0, m.memory.bytes_total});
                   // Its memory is all that is asked: the prediction is not timed.
                   PlannedLayout out;
                   out.layout = p;
