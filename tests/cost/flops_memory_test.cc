@@ -286,3 +286,68 @@ TEST(MemoryOptions, ApplyWorkloadSetsWhatTheWorkloadDecides) {
 
 }  // namespace
 }  // namespace flopscope
+
+namespace flopscope {
+namespace {
+
+// The attention op of a decode step's first layer.
+const Op& decode_core(const OpList& ops) {
+  auto it = std::find_if(ops.begin(), ops.end(), [](const Op& op) { return op.kind == OpKind::kAttention; });
+  EXPECT_NE(it, ops.end());
+  return *it;
+}
+
+TEST(DecodeAttention, PerHeadReadsTheCacheOncePerQueryHead) {
+  // Llama-3.1-8B: 32 query heads over 8 KV heads of 128, so a per-head kernel reads the
+  // cache four times; FLOPs do not change.
+  TransformerSpec s = load("llama-3.1-8b");
+  Workload w;
+  w.phase = Phase::kDecode;
+  w.batch = 4;
+  w.context = 1000;
+  w.modules = Modules::kFused;
+  for (DType kv : {DType::kBF16, DType::kFP8}) {
+    w.kv_dtype = kv;
+    w.decode_attention = DecodeAttention::kGrouped;
+    Op grouped = decode_core(lower_transformer(s, w));
+    w.decode_attention = DecodeAttention::kPerHead;
+    Op per_head = decode_core(lower_transformer(s, w));
+    // K and V of 1001 positions (cache + this token), 4 sequences.
+    double cache_per_kv_head = 4.0 * 1001 * 2 * 128 * bytes_per_element(kv);
+    EXPECT_DOUBLE_EQ(per_head.bytes_read - grouped.bytes_read, (32 - 8) * cache_per_kv_head) << dtype_name(kv);
+    EXPECT_DOUBLE_EQ(per_head.flops, grouped.flops);
+    EXPECT_DOUBLE_EQ(per_head.bytes_written, grouped.bytes_written);
+  }
+  // Prefill kernels are not decode kernels: the setting leaves them alone.
+  w.phase = Phase::kPrefill;
+  w.seq = 512;
+  w.decode_attention = DecodeAttention::kGrouped;
+  double grouped_prefill = decode_core(lower_transformer(s, w)).bytes_read;
+  w.decode_attention = DecodeAttention::kPerHead;
+  EXPECT_DOUBLE_EQ(decode_core(lower_transformer(s, w)).bytes_read, grouped_prefill);
+}
+
+TEST(DecodeAttention, MultiHeadModelsReadTheSameEitherWay) {
+  TransformerSpec s = tiny_gpt();
+  Workload w;
+  w.phase = Phase::kDecode;
+  w.batch = 2;
+  w.context = 100;
+  w.decode_attention = DecodeAttention::kGrouped;
+  double grouped = decode_core(lower_transformer(s, w)).bytes_read;
+  w.decode_attention = DecodeAttention::kPerHead;
+  EXPECT_DOUBLE_EQ(decode_core(lower_transformer(s, w)).bytes_read, grouped);
+}
+
+TEST(DecodeAttention, ParsesItsTwoNamesAndRefusesOthers) {
+  EXPECT_EQ(*parse_decode_attention("grouped"), DecodeAttention::kGrouped);
+  EXPECT_EQ(*parse_decode_attention("per-head"), DecodeAttention::kPerHead);
+  auto bad = parse_decode_attention("xqa\n", "decode_attention");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("decode_attention: expected grouped or per-head"), std::string::npos);
+  EXPECT_EQ(bad.error().message.find('\n'), std::string::npos);
+  EXPECT_STREQ(decode_attention_name(DecodeAttention::kPerHead), "per-head");
+}
+
+}  // namespace
+}  // namespace flopscope

@@ -179,6 +179,33 @@ TEST(ServingSimulator, ReservingTheOutputNeverPreempts) {
   EXPECT_GT(r.mean_running, 0.8 * static_cast<double>(fit));
 }
 
+// A per-head decode kernel (TensorRT-LLM's masked MHA without XQA) reads Llama-3.1-8B's
+// cache once per query head: four times the grouped kernel's bytes, so a long-context
+// decode step slows by at least the extra bytes at peak bandwidth, and offline throughput falls.
+TEST(ServingSimulator, PerHeadDecodeAttentionSlowsLongContextDecode) {
+  Workload w;
+  w.modules = Modules::kFused;
+  w.phase = Phase::kDecode;
+  w.batch = 64;
+  w.context = 2048;
+  auto grouped = predict(rig().spec, w, *rig().hw, rig().decode);
+  w.decode_attention = DecodeAttention::kPerHead;
+  auto per_head = predict(rig().spec, w, *rig().hw, rig().decode);
+  ASSERT_TRUE(grouped.ok() && per_head.ok());
+  // 32 layers x 64 sequences x 2049 positions x K and V of 128 bf16 x 24 more head reads.
+  double extra = 32.0 * 64 * 2049 * 2 * 128 * 2 * 24;
+  EXPECT_GT(per_head->seconds - grouped->seconds, extra / rig().hw->bytes_per_second_memory);
+
+  ServingOptions o = rig().options(128, 1024);
+  o.load.kind = LoadKind::kAllAtOnce;
+  o.load.requests = 256;
+  ServingResult g = rig().run(o);
+  o.workload.decode_attention = DecodeAttention::kPerHead;
+  ServingResult p = rig().run(o);
+  EXPECT_LT(p.output_tokens_per_second, 0.9 * g.output_tokens_per_second);
+  EXPECT_GT(p.itl_seconds.mean, g.itl_seconds.mean);
+}
+
 TEST(ServingSimulator, ClosedLoopKeepsConcurrencyRunning) {
   ServingOptions o = rig().options(512, 256);
   o.load.kind = LoadKind::kClosedLoop;

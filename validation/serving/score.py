@@ -31,7 +31,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def simulate(binary, p, engine):
+def simulate(binary, p, source):
     if "concurrency" in p:  # closed loop, as genai-perf / AIPerf run it
         load = ["--concurrency", str(p["concurrency"]), "--requests", str(max(4 * p["concurrency"], 40))]
     elif "batch" in p:  # a static batch: all of it queued at once and admitted together
@@ -44,8 +44,15 @@ def simulate(binary, p, engine):
     # TensorRT-LLM's default scheduler admits a request only when the KV of its whole prompt
     # and output fits, and never preempts (GUARANTEED_NO_EVICT; docs/serving.md); vLLM admits
     # by prompt and preempts.
-    if engine == "tensorrt-llm":
+    if source["engine"] == "tensorrt-llm":
         cmd.append("--reserve-output")
+    # The decode attention kernel where the source's engine release documents it (the
+    # source's "decode_attention_why" quotes it): per-head for TensorRT-LLM releases that ran
+    # GQA models on the masked MHA kernel.
+    if "decode_attention" in source:
+        cmd += ["--decode-attention", source["decode_attention"]]
+    if "software" in source:
+        cmd += ["--software", source["software"]]
     out = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if out.returncode != 0:
         raise RuntimeError(" ".join(cmd) + ": " + out.stderr.strip())
@@ -74,8 +81,10 @@ def main():
     ap.add_argument("--flopscope", required=True, help="path to the flopscope binary")
     ap.add_argument("--check", help="scores.json: fail when a median |error| exceeds its bound")
     ap.add_argument("--markdown", help="also write the per-point table as Markdown to this file")
+    ap.add_argument("--points", default=os.path.join(HERE, "points.json"),
+                    help="the points file (default: points.json beside this script)")
     args = ap.parse_args()
-    with open(os.path.join(HERE, "points.json"), encoding="utf-8") as f:
+    with open(args.points, encoding="utf-8") as f:
         doc = json.load(f)
     errs = {"throughput": [], "itl": [], "ttft": [], "e2e": []}
     by_source = {s: {k: [] for k in errs} for s in doc["sources"]}
@@ -86,7 +95,7 @@ def main():
           f"{'tok/s pub':>9} {'sim':>8} {'err':>7} {'ITL ms pub':>10} {'sim':>7} {'err':>7} "
           f"{'TTFT ms pub':>11} {'sim':>9} {'err':>7} {'e2e ms pub':>10} {'sim':>8} {'err':>7}")
     for n, p in enumerate(doc["points"], 1):
-        r = simulate(args.flopscope, p, doc["sources"][p["source"]]["engine"])
+        r = simulate(args.flopscope, p, doc["sources"][p["source"]])
         cells = []  # (published, simulated, error) per metric, or None
         pub_t = published_throughput(p)
         if pub_t is not None:

@@ -133,6 +133,9 @@ Result<Output> run(const PredictModelOptions& o, Phase phase, const Render& r) {
     if (!kd) return kd.error();
     w.kv_dtype = *kd;
   }
+  auto da = parse_decode_attention(o.decode_attention);
+  if (!da) return da.error();
+  w.decode_attention = *da;
   auto rc = parse_recompute(o.recompute);
   if (!rc) return rc.error();
   w.recompute = *rc;
@@ -281,7 +284,7 @@ void read_model_keys(OptionsReader& r, PredictModelOptions& o) {
   r.model("model", o.model, o.model_config);
   read_engine_options(r, o.hw);
   r.read("weights", o.weights).read("kv_dtype", o.kv_dtype).read("no_flash", o.no_flash).read("modules", o.modules)
-      .read("top", o.top);
+      .read("decode_attention", o.decode_attention).read("top", o.top);
 }
 
 Result<PredictModelOptions> inference_options(const Json& j, const char* command, const char* length_key,

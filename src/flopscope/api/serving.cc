@@ -18,6 +18,7 @@ void read_serving_model(OptionsReader& r, ServingModel& m) {
       .read("tp", m.tp)
       .read("weights", m.weights)
       .read("kv_dtype", m.kv_dtype)
+      .read("decode_attention", m.decode_attention)
       .read("prompt", m.prompt)
       .read("output", m.output)
       .read("block_size", m.engine.block_size)
@@ -72,6 +73,9 @@ Result<ServingSetup> resolve_serving(const ServingModel& m, const std::string& h
     if (!kd) return kd.error();
     w.kv_dtype = *kd;
   }
+  auto da = parse_decode_attention(m.decode_attention);
+  if (!da) return da.error();
+  w.decode_attention = *da;
   // Left out: 0, which simulate_serving refuses unless a trace gives the lengths.
   if (!m.prompt.empty()) {
     auto prompt = parse_length_distribution(m.prompt, "--prompt");

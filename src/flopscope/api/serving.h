@@ -21,7 +21,7 @@
 namespace flopscope::api {
 
 /// The flags of a served model (CLI: MODEL, --hardware, --dtype, --profile, --software,
-/// --tp, --weights, --kv-dtype, --prompt, --output, --block-size, --max-running,
+/// --tp, --weights, --kv-dtype, --decode-attention, --prompt, --output, --block-size, --max-running,
 /// --max-batched-tokens, --memory-fraction, --prefill-first, --reserve-output).
 struct ServingModel {
   std::string model;           ///< catalog name, HF id, config.json, snapshot folder or .gguf
@@ -33,6 +33,7 @@ struct ServingModel {
   int64_t tp = 1;
   std::string weights;         ///< weight dtype (default: the compute dtype)
   std::string kv_dtype;        ///< default: bf16, fp8 with --dtype fp8
+  std::string decode_attention = "grouped";  ///< grouped or per-head (cost/workload.h)
   std::string prompt;          ///< N, uniform:LO:HI or exp:MEAN
   std::string output;
   EngineSettings engine;
@@ -42,6 +43,7 @@ struct ServingModel {
 };
 
 /// Reads the keys above (model, hardware, dtype, profile, software, tp, weights, kv_dtype,
+/// decode_attention,
 /// prompt, output, block_size, max_running, max_batched_tokens, memory_fraction,
 /// prefill_first, reserve_output).
 void read_serving_model(OptionsReader& r, ServingModel& m);

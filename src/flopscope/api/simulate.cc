@@ -67,6 +67,7 @@ Json document(const ServingSetup& s, const ServingResult& r) {
             {"dtype", std::string(dtype_name(so.workload.dtype))},
             {"weights", std::string(dtype_name(so.workload.weight_dtype))},
             {"kv_dtype", std::string(dtype_name(so.workload.kv_dtype))},
+            {"decode_attention", decode_attention_name(so.workload.decode_attention)},
             {"tp", so.workload.parallel.tp},
             {"replicas", so.replicas},
             {"load", load_name(so.load.kind)},

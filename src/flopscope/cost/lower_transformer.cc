@@ -309,10 +309,12 @@ class Lowering {
       op.kernels = s_.attention == AttentionKind::kMla ? 1 : 2;
       push(std::move(op), "attn.core");
     }
+    a.gqa_packed = !decode || w_.decode_attention == DecodeAttention::kGrouped;
     Op core = make_attention(p + ".attn.core", a, act_, false, count);
     if (decode && w_.kv_dtype != act_) {
       // Decode attention is dominated by reading the cache, stored in the KV dtype.
-      double cache = static_cast<double>(a.batch * a.kv_heads * a.kv_len * (a.head_dim_qk + a.head_dim_v));
+      const int64_t kv_reads = a.gqa_packed ? a.kv_heads : std::max(a.kv_heads, a.heads);
+      double cache = static_cast<double>(a.batch * kv_reads * a.kv_len * (a.head_dim_qk + a.head_dim_v));
       core.bytes_read += cache * (bytes_per_element(w_.kv_dtype) - bytes_per_element(act_));
     }
     if (!w_.flash_attention) {

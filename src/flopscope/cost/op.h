@@ -45,6 +45,9 @@ struct AttentionShape {
   int64_t head_dim_qk = 0, head_dim_v = 0;
   bool causal = false;
   int64_t window = 0;  ///< sliding window (0 = none)
+  /// false: one CTA per query head reads its group's KV head, so K and V are read once per
+  /// query head (cost/workload.h DecodeAttention::kPerHead); true: once per KV head.
+  bool gqa_packed = true;
 };
 
 enum class CollectiveKind { kAllReduce, kAllGather, kReduceScatter, kAllToAll, kSendRecv };

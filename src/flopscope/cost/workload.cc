@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "flopscope/util/text.h"
+
 namespace flopscope {
 
 const char* phase_name(Phase p) {
@@ -37,6 +39,16 @@ Result<Modules> parse_modules(std::string_view text, std::string_view field) {
   if (text == "pytorch") return Modules::kPyTorch;
   if (text == "transformers" || text == "hf") return Modules::kTransformers;
   return bad_input(fmt::format("{}: expected fused, pytorch or transformers, got '{}'", field, text));
+}
+
+Result<DecodeAttention> parse_decode_attention(std::string_view text, std::string_view field) {
+  if (text == "grouped") return DecodeAttention::kGrouped;
+  if (text == "per-head") return DecodeAttention::kPerHead;
+  return bad_input(fmt::format("{}: expected grouped or per-head, got '{}'", field, printable(text)));
+}
+
+const char* decode_attention_name(DecodeAttention d) {
+  return d == DecodeAttention::kPerHead ? "per-head" : "grouped";
 }
 
 const char* modules_name(Modules m) {

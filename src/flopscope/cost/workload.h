@@ -32,6 +32,15 @@ enum class Recompute { kNone, kSelective, kFull };
 ///                 as separate GEMMs, the loss upcasting the logits to fp32 (`Trainer` steps)
 enum class Modules { kFused, kPyTorch, kTransformers };
 
+/// How a decode step's attention kernel reads the KV cache of a grouped-query (GQA/MQA) model:
+///  kGrouped  the query heads of one KV group share a CTA and each KV head is read once per
+///            step (flash-decoding, FlashInfer, vLLM's and SGLang's kernels, TensorRT-LLM's XQA)
+///  kPerHead  one CTA per (sequence, query head), each reading its group's KV head: the cache
+///            is read heads / kv_heads times (TensorRT-LLM's masked multi-head attention kernel,
+///            which its releases through 0.9 ran for GQA models unless XQA was enabled)
+/// Models without grouped heads read the same bytes either way.
+enum class DecodeAttention { kGrouped, kPerHead };
+
 struct Workload {
   Phase phase = Phase::kForward;
   int64_t batch = 1;
@@ -53,6 +62,7 @@ struct Workload {
   bool mixed_precision = true;    ///< train: fp32 master weights and Adam states (else all bf16)
   bool flash_attention = true;    ///< fused attention kernels (scores never reach memory)
   Modules modules = Modules::kPyTorch;  ///< how norms, rotary and the loss are written
+  DecodeAttention decode_attention = DecodeAttention::kGrouped;  ///< decode only
   /// The layout over devices; the op list is then ONE device's work for ONE micro-batch of
   /// `batch` sequences (cost/lower_transformer.h says which pipeline stage).
   Parallel parallel;
@@ -69,6 +79,9 @@ const char* recompute_name(Recompute r);
 /// "fused", "pytorch" or "transformers" (`field` names the source in errors).
 Result<Modules> parse_modules(std::string_view text, std::string_view field = "--modules");
 const char* modules_name(Modules m);
+/// "grouped" or "per-head" (`field` names the source in errors).
+Result<DecodeAttention> parse_decode_attention(std::string_view text, std::string_view field = "--decode-attention");
+const char* decode_attention_name(DecodeAttention d);
 /// The modules of a phase when not given: training steps run transformers' modules (the
 /// common fine-tuning path), inference plain PyTorch (the default software is eager).
 Modules default_modules(Phase phase);

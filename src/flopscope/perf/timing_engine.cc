@@ -270,8 +270,9 @@ double TimingEngine::attention_compute_seconds(const Op& op) const {
   const int64_t kv_heads = s.kv_heads > 0 ? s.kv_heads : heads;
   const int64_t group = std::max<int64_t>(1, heads / std::max<int64_t>(kv_heads, 1));
   // Short queries (decode, speculative verification) pack the query heads of one KV group
-  // into the row block, as flash-decoding kernels do.
-  const bool packed = s.q_len < kAttentionBlockQ && group > 1;
+  // into the row block, as flash-decoding kernels do (not a per-head decode kernel:
+  // AttentionShape::gqa_packed).
+  const bool packed = s.gqa_packed && s.q_len < kAttentionBlockQ && group > 1;
   const int64_t rows = packed ? s.q_len * group : s.q_len;
   const int64_t block_q =
       rows >= kAttentionBlockQ ? kAttentionBlockQ
