@@ -34,6 +34,10 @@ void add_serving_flags(CLI::App& sub, api::ServingModel& m, bool& json) {
   sub.add_flag("--reserve-output", m.engine.reserve_output,
                "Admit a request only when the KV of its prompt and output fits; never preempt "
                "(TensorRT-LLM's GUARANTEED_NO_EVICT; default: vLLM's admission by prompt, preempting)");
+  sub.add_option("--step-overhead", m.engine.seconds_step_overhead,
+                 "Host seconds per iteration the GPU waits for (scheduling, sampling, streaming not overlapped "
+                 "with the GPU; default 0: overlapped)")
+      ->capture_default_str();
   m.warn = [](const std::string& w) { std::cerr << "flopscope: warning: " << w << "\n"; };
 }
 

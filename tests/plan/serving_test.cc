@@ -206,6 +206,29 @@ TEST(ServingSimulator, PerHeadDecodeAttentionSlowsLongContextDecode) {
   EXPECT_GT(p.itl_seconds.mean, g.itl_seconds.mean);
 }
 
+// Host time between steps: at concurrency 1 every output token is one iteration, so the
+// inter-token latency grows by exactly the overhead, the first token by one overhead (its
+// prompt is one iteration), and the GPU's busy seconds do not change.
+TEST(ServingSimulator, StepOverheadAddsToEveryIteration) {
+  ServingOptions o = rig().options(256, 32);
+  o.load.kind = LoadKind::kClosedLoop;
+  o.load.concurrency = 1;
+  o.load.requests = 8;
+  ServingResult base = rig().run(o);
+  o.engine.seconds_step_overhead = 0.002;
+  ServingResult slow = rig().run(o);
+  EXPECT_NEAR(slow.itl_seconds.mean - base.itl_seconds.mean, 0.002, 1e-9);
+  EXPECT_NEAR(slow.ttft_seconds.mean - base.ttft_seconds.mean, 0.002, 1e-9);
+  EXPECT_EQ(slow.iterations, base.iterations);
+  EXPECT_NEAR(slow.seconds_busy_per_replica, base.seconds_busy_per_replica, 1e-9);
+  for (double bad : {-0.001, 2.0, std::nan("")}) {
+    o.engine.seconds_step_overhead = bad;
+    auto r = simulate_serving(rig().spec, o, *rig().hw, rig().prefill, rig().decode);
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.error().message.find("--step-overhead: expected seconds from 0 to 1 per iteration"), std::string::npos);
+  }
+}
+
 TEST(ServingSimulator, ClosedLoopKeepsConcurrencyRunning) {
   ServingOptions o = rig().options(512, 256);
   o.load.kind = LoadKind::kClosedLoop;

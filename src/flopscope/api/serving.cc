@@ -26,7 +26,8 @@ void read_serving_model(OptionsReader& r, ServingModel& m) {
       .read("max_batched_tokens", m.engine.max_batched_tokens)
       .read("memory_fraction", m.engine.memory_fraction)
       .read("prefill_first", m.prefill_first)
-      .read("reserve_output", m.engine.reserve_output);
+      .read("reserve_output", m.engine.reserve_output)
+      .read("step_overhead", m.engine.seconds_step_overhead);
 }
 
 Result<ServingSetup> resolve_serving(const ServingModel& m, const std::string& hardware_override, int64_t tp) {

@@ -79,6 +79,7 @@ Json document(const ServingSetup& s, const ServingResult& r) {
               {"memory_fraction", so.engine.memory_fraction},
               {"chunked_prefill", so.engine.chunked_prefill},
               {"reserve_output", so.engine.reserve_output},
+              {"step_overhead_seconds", so.engine.seconds_step_overhead},
               {"kv_blocks", r.kv_blocks},
               {"bytes_kv_per_token", r.bytes_kv_per_token}}},
             {"requests", r.requests},

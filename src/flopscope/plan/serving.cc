@@ -286,6 +286,7 @@ class Replica {
       if (timer_.error()) return *timer_.error();
       dt = std::max(dt, 1e-9);
       out.seconds_busy += std::clamp(busy, 0.0, dt);
+      dt += e_.seconds_step_overhead;  // host time the GPU waits for: idle
       // Integrals over the iteration; arrivals inside it count from their arrival.
       const double in_system = static_cast<double>(in_system_);
       out.seconds_in_system += in_system * dt;
@@ -493,6 +494,10 @@ Result<ServingResult> simulate_serving(const TransformerSpec& spec, const Servin
   }
   if (!(e.memory_fraction > 0 && e.memory_fraction <= 1)) {
     return bad_input(fmt::format("--memory-fraction: expected a fraction above 0 and at most 1, got {}", e.memory_fraction));
+  }
+  if (!(e.seconds_step_overhead >= 0 && e.seconds_step_overhead <= 1)) {
+    return bad_input(
+        fmt::format("--step-overhead: expected seconds from 0 to 1 per iteration, got {}", e.seconds_step_overhead));
   }
   if (auto st = validate_pue(o.pue, "--pue"); !st) return st.error();
   if (o.replicas < 1 || o.replicas > limits::kDevices) {

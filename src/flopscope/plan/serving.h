@@ -8,6 +8,7 @@
 //      the most recently admitted running sequence is preempted (recompute: its blocks are
 //      freed, it goes back to the head of the queue, and its prompt plus what it generated
 //      is prefilled again when it is readmitted; vLLM's default).
+//   (Each iteration also takes EngineSettings::seconds_step_overhead of host time.)
 //   2. Prefills: sequences still inside their prompt continue, then waiting requests are
 //      admitted in arrival order while running < max_running, tokens < max_batched_tokens
 //      and the KV blocks of what is scheduled fit. Chunked prefill splits a prompt over
@@ -58,6 +59,10 @@ struct EngineSettings {
   /// capacity scheduler, GUARANTEED_NO_EVICT). false: admitted when its prompt fits, blocks
   /// taken as tokens come, the newest sequence preempted (recompute) when they run out (vLLM).
   bool reserve_output = false;
+  /// Host time per iteration that the GPU waits for (scheduling, sampling, detokenizing and
+  /// streaming done between steps instead of behind them), added to every iteration and
+  /// counted idle. 0: the engine overlaps it with the GPU (docs/serving.md).
+  double seconds_step_overhead = 0;
 };
 
 
