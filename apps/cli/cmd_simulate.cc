@@ -17,6 +17,9 @@ std::function<int()> setup(CLI::App& sub) {
   sub.add_option("--trace", o->trace, "CSV (arrival_s,prompt,output) or JSONL with the same keys");
   sub.add_option("--requests", o->requests, "Requests to send (default 1000 without --duration)");
   sub.add_option("--duration", o->duration, "Seconds of arrivals (open loop) or of sending (closed loop)");
+  sub.add_option("--warmup", o->warmup,
+                 "First requests to run but leave out of latencies and throughput (steady state)")
+      ->capture_default_str();
   sub.add_option("--seed", o->seed, "Random seed (runs are deterministic for a seed)")->capture_default_str();
   sub.add_option("--replicas", o->replicas, "Identical replicas, requests dealt round-robin")->capture_default_str();
   sub.add_option("--pue", o->pue, "Data-centre PUE, >= 1 (default: data/hardware/power.toml, Uptime Institute 2023 average)");

@@ -229,6 +229,36 @@ TEST(ServingSimulator, StepOverheadAddsToEveryIteration) {
   }
 }
 
+// A warm-up leaves the first requests out of every statistic but runs them: the measured
+// requests see the same engine state as without it, and in a closed loop the start-up burst
+// (every client's first prompt at t = 0) no longer sets the mean time to first token.
+TEST(ServingSimulator, WarmupLeavesTheStartOutOfTheStatistics) {
+  ServingOptions o = rig().options(2048, 64);
+  o.load.kind = LoadKind::kClosedLoop;
+  o.load.concurrency = 32;
+  o.load.requests = 160;
+  ServingResult all = rig().run(o);
+  o.load.warmup = 32;
+  ServingResult steady = rig().run(o);
+  EXPECT_EQ(all.requests, 160);
+  EXPECT_EQ(steady.requests, 128);
+  EXPECT_EQ(steady.requests_warmup, 32);
+  EXPECT_EQ(steady.iterations, all.iterations);  // the same run
+  EXPECT_DOUBLE_EQ(steady.output_tokens, all.output_tokens);
+  EXPECT_LT(steady.ttft_seconds.mean, all.ttft_seconds.mean);
+  // Little's law still holds over every request run.
+  EXPECT_NEAR(steady.littles_law_in_system, steady.littles_law_throughput_x_e2e,
+              0.01 * steady.littles_law_in_system);
+  o.load.warmup = 160;
+  auto r = simulate_serving(rig().spec, o, *rig().hw, rig().prefill, rig().decode);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message, "--warmup: expected fewer requests than the 160 run, got 160");
+  o.load.warmup = -1;
+  r = simulate_serving(rig().spec, o, *rig().hw, rig().prefill, rig().decode);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("--warmup: expected 0 to"), std::string::npos);
+}
+
 TEST(ServingSimulator, ClosedLoopKeepsConcurrencyRunning) {
   ServingOptions o = rig().options(512, 256);
   o.load.kind = LoadKind::kClosedLoop;

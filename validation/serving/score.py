@@ -7,7 +7,9 @@ token and mean end-to-end latency, each only where the point carries it. Loads, 
 point's keys:
 
     "concurrency": C           closed loop, C clients (genai-perf / AIPerf, vllm bench serve
-                               --max-concurrency); 4C requests, at least 40
+                               --max-concurrency); 4C requests measured, at least 40, after a
+                               warm-up of C (every client's first request: the start-up burst,
+                               which perf_analyzer's stable measurement windows leave out)
     "rate": "inf", "requests"  offline: every request queued at t = 0 (trtllm-bench throughput)
     "batch": B                 a static batch (gptSessionBenchmark, vLLM benchmark_latency): B
                                requests queued at t = 0 with --max-running B, run together
@@ -33,7 +35,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 def simulate(binary, p, source):
     if "concurrency" in p:  # closed loop, as genai-perf / AIPerf run it
-        load = ["--concurrency", str(p["concurrency"]), "--requests", str(max(4 * p["concurrency"], 40))]
+        c = p["concurrency"]
+        load = ["--concurrency", str(c), "--requests", str(max(4 * c, 40) + c), "--warmup", str(c)]
     elif "batch" in p:  # a static batch: all of it queued at once and admitted together
         load = ["--rate", "inf", "--requests", str(p["batch"]), "--max-running", str(p["batch"])]
     else:  # offline: every request queued at once

@@ -48,6 +48,7 @@ Result<ServingLoad> read_load(const SimulateOptions& o) {
   }
   load.requests = o.requests;
   load.seconds_duration = o.duration;
+  load.warmup = o.warmup;
   if (load.kind != LoadKind::kTrace && o.requests == 0 && o.duration == 0) load.requests = 1000;
   load.seed = o.seed;
   return load;
@@ -83,6 +84,7 @@ Json document(const ServingSetup& s, const ServingResult& r) {
               {"kv_blocks", r.kv_blocks},
               {"bytes_kv_per_token", r.bytes_kv_per_token}}},
             {"requests", r.requests},
+            {"requests_warmup", r.requests_warmup},
             {"ttft_seconds", latency_json(r.ttft_seconds)},
             {"itl_seconds", latency_json(r.itl_seconds)},
             {"e2e_seconds", latency_json(r.e2e_seconds)},
@@ -100,7 +102,7 @@ Json document(const ServingSetup& s, const ServingResult& r) {
             {"itl_definition", "per request: (e2e - ttft) / (output - 1)"}};
   Json energy = energy_json(r.energy, r.output_tokens);
   energy["joules_per_request"] =
-      r.energy.known() ? Json(*r.energy.joules / static_cast<double>(r.requests)) : Json(nullptr);
+      r.energy.known() ? Json(*r.energy.joules / static_cast<double>(r.requests + r.requests_warmup)) : Json(nullptr);
   energy["seconds_busy_per_replica"] = r.seconds_busy_per_replica;
   energy["power"] = power_json(PowerCatalog::builtin().model_of(*s.hardware), Pue{r.energy.pue, r.energy.pue_source});
   j["energy"] = energy;
@@ -114,7 +116,8 @@ std::string text_report(const ServingSetup& s, const ServingResult& r, const Ren
   std::string out = style(rd, s.spec.name, "1") + " on " +
                     (so.workload.parallel.tp > 1 ? fmt::format("{} x ", so.workload.parallel.tp) : "") + s.hardware->name +
                     (so.replicas > 1 ? fmt::format(", {} replicas", so.replicas) : "") +
-                    fmt::format(" ({}, {} requests)\n\n", load_name(so.load.kind), r.requests);
+                    fmt::format(" ({}, {} requests{})\n\n", load_name(so.load.kind), r.requests,
+                                r.requests_warmup > 0 ? fmt::format(" after {} warm-up", r.requests_warmup) : "");
   Table t({"latency", "p50", "p90", "p99", "mean"}, {false, true, true, true, true});
   auto row = [&](const char* name, const LatencySummary& l) {
     t.add({name, format_seconds(l.p50), format_seconds(l.p90), format_seconds(l.p99), format_seconds(l.mean)});
@@ -134,7 +137,7 @@ std::string text_report(const ServingSetup& s, const ServingResult& r, const Ren
   if (r.energy.known()) {
     f.push_back({"energy", fmt::format("{:.3g} J per request, {:.3g} kWh per million output tokens (busy {}, {:.0f} W "
                                        "per device, PUE {:g})",
-                                       *r.energy.joules / static_cast<double>(r.requests),
+                                       *r.energy.joules / static_cast<double>(r.requests + r.requests_warmup),
                                        *r.energy.kwh_per_million(r.output_tokens), format_percent(r.energy.utilization),
                                        r.energy.watts, r.energy.pue)});
   } else {
@@ -181,6 +184,7 @@ Result<SimulateOptions> simulate_options(const Json& options) {
       .read("trace", o.trace)
       .read("requests", o.requests)
       .read("duration", o.duration)
+      .read("warmup", o.warmup)
       .read("seed", seed)
       .read("replicas", o.replicas)
       .read("pue", o.pue);

@@ -18,6 +18,7 @@ struct SimulateOptions {
   std::string trace;          ///< CSV or JSONL of (arrival_s, prompt, output)
   int64_t requests = 0;       ///< 0: 1000 unless a duration is given
   double duration = 0;        ///< seconds of arrivals or of sending
+  int64_t warmup = 0;         ///< first requests run but left out of the statistics
   uint64_t seed = 1;
   int64_t replicas = 1;
   double pue = 0;             ///< 0: the catalog's default
@@ -29,7 +30,7 @@ struct SimulateOptions {
 Result<Output> simulate(const SimulateOptions& options, const Render& render);
 
 /// The JSON form: the serving keys (serving.h) and rate, concurrency, trace, requests,
-/// duration, seed, replicas, pue. "rate" is a number or "inf".
+/// duration, warmup, seed, replicas, pue. "rate" is a number or "inf".
 Result<SimulateOptions> simulate_options(const Json& options);
 
 }  // namespace flopscope::api

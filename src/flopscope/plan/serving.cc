@@ -519,6 +519,9 @@ Result<ServingResult> simulate_serving(const TransformerSpec& spec, const Servin
   if (!(load.seconds_duration >= 0 && std::isfinite(load.seconds_duration) && load.seconds_duration <= 1e9)) {
     return bad_input(fmt::format("--duration: expected seconds above 0, got {}", load.seconds_duration));
   }
+  if (load.warmup < 0 || load.warmup > kServingMaxRequests) {
+    return bad_input(fmt::format("--warmup: expected 0 to {} requests, got {}", kServingMaxRequests, load.warmup));
+  }
   if (load.kind != LoadKind::kTrace && load.requests == 0 && load.seconds_duration <= 0) {
     return bad_input("serving simulator: expected --requests or --duration");
   }
@@ -601,6 +604,9 @@ Result<ServingResult> simulate_serving(const TransformerSpec& spec, const Servin
 
   std::vector<double> ttft, itl, e2e;
   double kv_used = 0, running = 0, in_system = 0, first = std::numeric_limits<double>::infinity(), last = 0;
+  // The measured requests (after the warm-up): their span, tokens and end-to-end sum.
+  double measured_first = std::numeric_limits<double>::infinity(), measured_last = 0, measured_tokens = 0;
+  double e2e_all = 0;
   double busy = 0;  // busy seconds summed over replicas
   double output_tokens = 0;
   int64_t completed = 0;
@@ -633,28 +639,43 @@ Result<ServingResult> simulate_serving(const TransformerSpec& spec, const Servin
     res.preemptions += r->preemptions;
     res.iterations += r->iterations;
     busy += r->seconds_busy;
-    for (const RequestState& q : r->requests) {
+    const int64_t warm = load.warmup / o.replicas + (rep < load.warmup % o.replicas ? 1 : 0);
+    for (size_t k = 0; k < r->requests.size(); ++k) {
+      const RequestState& q = r->requests[k];
       ++completed;
       output_tokens += static_cast<double>(q.r.output);
+      e2e_all += q.seconds_done - q.r.seconds_arrival;
+      if (static_cast<int64_t>(k) < warm) {
+        ++res.requests_warmup;
+        continue;
+      }
+      measured_first = std::min(measured_first, q.r.seconds_arrival);
+      measured_last = std::max(measured_last, q.seconds_done);
+      measured_tokens += static_cast<double>(q.r.output);
       ttft.push_back(q.seconds_first - q.r.seconds_arrival);
       e2e.push_back(q.seconds_done - q.r.seconds_arrival);
       if (q.r.output > 1) itl.push_back((q.seconds_done - q.seconds_first) / static_cast<double>(q.r.output - 1));
     }
   }
   if (completed == 0) return bad_input("serving simulator: no request to run");
+  if (e2e.empty()) {
+    return bad_input(fmt::format("--warmup: expected fewer requests than the {} run, got {}", completed, load.warmup));
+  }
   const double used_replicas = std::min<double>(static_cast<double>(o.replicas), static_cast<double>(completed));
-  res.requests = completed;
+  res.requests = completed - res.requests_warmup;
   res.ttft_seconds = summarize(ttft);
   res.itl_seconds = summarize(itl);
   res.e2e_seconds = summarize(e2e);
   res.seconds_simulated = last - first;
   const double span = std::max(res.seconds_simulated, 1e-12);
-  res.output_tokens_per_second = output_tokens / span;
-  res.requests_per_second = static_cast<double>(completed) / span;
+  const double measured_span = std::max(measured_last - measured_first, 1e-12);
+  res.output_tokens_per_second = measured_tokens / measured_span;
+  res.requests_per_second = static_cast<double>(res.requests) / measured_span;
   res.kv_cache_utilization = kv_used / used_replicas;
   res.mean_running = running / used_replicas;
+  // Little's law over every request run, warm-up included: the bookkeeping check.
   res.littles_law_in_system = in_system / span;
-  res.littles_law_throughput_x_e2e = res.requests_per_second * res.e2e_seconds.mean;
+  res.littles_law_throughput_x_e2e = static_cast<double>(completed) / span * (e2e_all / static_cast<double>(completed));
   res.predictions = timer.predictions();
   // Energy (plan/energy.h): every replica is provisioned over the whole span and busy for
   // its iterations' compute- and memory-bound seconds; with a power linear in u, the mean

@@ -83,6 +83,10 @@ struct ServingLoad {
   int64_t requests = 0;       ///< how many (0: from seconds_duration)
   double seconds_duration = 0;  ///< arrivals within [0, duration) (kPoisson), or clients stop sending
   uint64_t seed = 1;
+  /// The first `warmup` requests (in arrival order; each replica its round-robin share) run
+  /// but are left out of the latencies, throughput and request rate: a steady-state
+  /// measurement, as benchmark clients measure once the start-up burst has passed.
+  int64_t warmup = 0;
 };
 
 struct ServingOptions {
@@ -101,9 +105,11 @@ struct LatencySummary {
 };
 
 struct ServingResult {
-  int64_t requests = 0;
+  int64_t requests = 0;            ///< measured (after the warm-up)
+  int64_t requests_warmup = 0;     ///< run first and left out of the statistics
   LatencySummary ttft_seconds, itl_seconds, e2e_seconds;
-  double output_tokens_per_second = 0;  ///< all replicas, over first arrival .. last completion
+  /// All replicas, over the measured requests' first arrival .. last completion.
+  double output_tokens_per_second = 0;
   double requests_per_second = 0;
   double kv_cache_utilization = 0;  ///< mean over time of used / total blocks (replica mean)
   int64_t preemptions = 0;
@@ -125,7 +131,7 @@ struct ServingResult {
   /// seconds_simulated, busy for the iterations' compute- and memory-bound seconds, idle
   /// otherwise (no request, launch gaps), times the PUE.
   double seconds_busy_per_replica = 0;
-  double output_tokens = 0;               ///< generated tokens of the completed requests
+  double output_tokens = 0;               ///< generated tokens of every request run (warm-up too)
   EnergyEstimate energy;
 };
 
