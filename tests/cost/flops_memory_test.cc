@@ -351,3 +351,50 @@ TEST(DecodeAttention, ParsesItsTwoNamesAndRefusesOthers) {
 
 }  // namespace
 }  // namespace flopscope
+
+namespace flopscope {
+namespace {
+
+// fp8 is a GEMM input format: --dtype fp8 multiplies the linear layers in fp8 and keeps
+// attention, norms, residuals, the LM head and the tensor-parallel all-reduce in bf16, the
+// same op list as bf16 activations with fp8 weights (W8A8, what `compress` calls w8a8-fp8).
+TEST(Fp8Lowering, OnlyTheLinearLayersMultiplyInFp8) {
+  TransformerSpec s = load("llama-3.1-8b");
+  Workload w;
+  w.phase = Phase::kPrefill;
+  w.batch = 2;
+  w.seq = 256;
+  w.modules = Modules::kFused;
+  w.parallel.tp = 2;
+  w.dtype = DType::kFP8;
+  w.weight_dtype = DType::kFP8;
+  OpList fp8 = lower_transformer(s, w);
+  int gemms_fp8 = 0, quantize = 0;
+  for (const Op& op : fp8) {
+    if (op.kind == OpKind::kGemm && op.dtype == DType::kFP8) ++gemms_fp8;
+    if (op.name.find("quantize_input") != std::string::npos) ++quantize;
+    if (op.kind == OpKind::kAttention || op.kind == OpKind::kNorm || op.kind == OpKind::kElementwise) {
+      EXPECT_EQ(op.dtype, DType::kBF16) << op.name;
+    }
+    if (op.name == "lm_head") {
+      EXPECT_EQ(op.dtype, DType::kBF16);
+    }
+    if (op.kind == OpKind::kCollective && op.name.find("all_reduce") != std::string::npos) {
+      // the layers' exchanges: [tokens, hidden] in bf16
+      EXPECT_DOUBLE_EQ(op.collective.bytes, 2.0 * 256 * 4096 * 2) << op.name;
+    }
+  }
+  EXPECT_EQ(gemms_fp8, 4);  // qkv, o, gate_up, down (one op each, counted per layer)
+  EXPECT_EQ(quantize, 4);
+  w.dtype = DType::kBF16;
+  OpList w8a8 = lower_transformer(s, w);
+  ASSERT_EQ(w8a8.size(), fp8.size());
+  for (size_t i = 0; i < fp8.size(); ++i) {
+    EXPECT_EQ(w8a8[i].name, fp8[i].name);
+    EXPECT_EQ(w8a8[i].dtype, fp8[i].dtype) << fp8[i].name;
+    EXPECT_DOUBLE_EQ(w8a8[i].bytes_read, fp8[i].bytes_read) << fp8[i].name;
+  }
+}
+
+}  // namespace
+}  // namespace flopscope

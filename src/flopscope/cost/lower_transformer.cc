@@ -37,6 +37,8 @@ constexpr double kHfRotaryPassesRead = 5.5, kHfRotaryPassesWritten = 4.5;
 // dense weight element (NVIDIA A100 whitepaper, "Fine-grained structured sparsity").
 constexpr double kSparse24MetadataBytes = 0.5 * 2.0 / 8.0;
 
+bool is_gemm_only_dtype(DType t) { return t == DType::kFP8 || t == DType::kINT8; }
+
 DType gemm_compute_dtype(DType act, DType weight) {
   if (weight == DType::kFP8 || weight == DType::kINT8) return weight;
   return act;
@@ -54,7 +56,12 @@ class Lowering {
     q_len_ = decode ? 1 : w.seq / cp_;
     kv_len_ = decode ? w.context + 1 : w.seq;
     rep_ = par_.sequence_parallel ? 1.0 / static_cast<double>(tp_) : 1.0;
-    act_ = w.dtype;
+    // fp8 and int8 are GEMM input formats: with --dtype fp8 (W8A8, FP8 training) the linear
+    // layers multiply in fp8 while the activations between kernels, attention and the
+    // tensor-parallel exchanges stay 16-bit (TensorRT-LLM's FP8 context FMHA is opt-in;
+    // vLLM's attention reads an fp8 KV cache into 16-bit math; Transformer Engine keeps
+    // attention and the residual stream in bf16). docs/timing-engine.md, "fp8".
+    act_ = is_gemm_only_dtype(w.dtype) ? DType::kBF16 : w.dtype;
   }
 
   OpList run() {
@@ -138,7 +145,11 @@ class Lowering {
   void linear(const std::string& name, const std::string& component, int64_t m, int64_t out, int64_t in,
               int64_t count, int64_t kernels = 1, int64_t batch = 1, bool quantized = true) {
     DType weight = quantized ? w_.weight_dtype : act_;
-    DType compute = quantized && w_.weight_only ? act_ : gemm_compute_dtype(act_, weight);
+    DType compute = act_;  // weight-only quantization and the 16-bit LM head multiply in 16 bits
+    if (quantized && !w_.weight_only) {
+      // --dtype fp8/int8: 8-bit GEMM inputs whatever the weight storage (W8A8, W4A8).
+      compute = is_gemm_only_dtype(w_.dtype) ? w_.dtype : gemm_compute_dtype(act_, weight);
+    }
     const bool sparse = quantized && w_.sparse_24;
     double dm = static_cast<double>(m), dn = static_cast<double>(out), dk = static_cast<double>(in);
     double db = static_cast<double>(batch);
