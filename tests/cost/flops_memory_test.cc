@@ -290,6 +290,15 @@ TEST(MemoryOptions, ApplyWorkloadSetsWhatTheWorkloadDecides) {
 namespace flopscope {
 namespace {
 
+// Llama-3.1-8B as a serving engine lowers it (fused modules).
+Workload fused_workload(Phase phase, int64_t batch) {
+  Workload w;
+  w.phase = phase;
+  w.batch = batch;
+  w.modules = Modules::kFused;
+  return w;
+}
+
 // The attention op of a decode step's first layer.
 const Op& decode_core(const OpList& ops) {
   auto it = std::find_if(ops.begin(), ops.end(), [](const Op& op) { return op.kind == OpKind::kAttention; });
@@ -297,15 +306,18 @@ const Op& decode_core(const OpList& ops) {
   return *it;
 }
 
+// Bytes the attention op reads with the given decode kernel.
+double core_bytes(const TransformerSpec& s, Workload w, DecodeAttention kernel) {
+  w.decode_attention = kernel;
+  return decode_core(lower_transformer(s, w)).bytes_read;
+}
+
 TEST(DecodeAttention, PerHeadReadsTheCacheOncePerQueryHead) {
   // Llama-3.1-8B: 32 query heads over 8 KV heads of 128, so a per-head kernel reads the
   // cache four times; FLOPs do not change.
   TransformerSpec s = load("llama-3.1-8b");
-  Workload w;
-  w.phase = Phase::kDecode;
-  w.batch = 4;
+  Workload w = fused_workload(Phase::kDecode, 4);
   w.context = 1000;
-  w.modules = Modules::kFused;
   for (DType kv : {DType::kBF16, DType::kFP8}) {
     w.kv_dtype = kv;
     w.decode_attention = DecodeAttention::kGrouped;
@@ -321,22 +333,16 @@ TEST(DecodeAttention, PerHeadReadsTheCacheOncePerQueryHead) {
   // Prefill kernels are not decode kernels: the setting leaves them alone.
   w.phase = Phase::kPrefill;
   w.seq = 512;
-  w.decode_attention = DecodeAttention::kGrouped;
-  double grouped_prefill = decode_core(lower_transformer(s, w)).bytes_read;
-  w.decode_attention = DecodeAttention::kPerHead;
-  EXPECT_DOUBLE_EQ(decode_core(lower_transformer(s, w)).bytes_read, grouped_prefill);
+  EXPECT_DOUBLE_EQ(core_bytes(s, w, DecodeAttention::kPerHead), core_bytes(s, w, DecodeAttention::kGrouped));
 }
 
 TEST(DecodeAttention, MultiHeadModelsReadTheSameEitherWay) {
-  TransformerSpec s = tiny_gpt();
   Workload w;
   w.phase = Phase::kDecode;
   w.batch = 2;
   w.context = 100;
-  w.decode_attention = DecodeAttention::kGrouped;
-  double grouped = decode_core(lower_transformer(s, w)).bytes_read;
-  w.decode_attention = DecodeAttention::kPerHead;
-  EXPECT_DOUBLE_EQ(decode_core(lower_transformer(s, w)).bytes_read, grouped);
+  EXPECT_DOUBLE_EQ(core_bytes(tiny_gpt(), w, DecodeAttention::kPerHead),
+                   core_bytes(tiny_gpt(), w, DecodeAttention::kGrouped));
 }
 
 TEST(DecodeAttention, ParsesItsTwoNamesAndRefusesOthers) {
@@ -360,11 +366,8 @@ namespace {
 // same op list as bf16 activations with fp8 weights (W8A8, what `compress` calls w8a8-fp8).
 TEST(Fp8Lowering, OnlyTheLinearLayersMultiplyInFp8) {
   TransformerSpec s = load("llama-3.1-8b");
-  Workload w;
-  w.phase = Phase::kPrefill;
-  w.batch = 2;
+  Workload w = fused_workload(Phase::kPrefill, 2);
   w.seq = 256;
-  w.modules = Modules::kFused;
   w.parallel.tp = 2;
   w.dtype = DType::kFP8;
   w.weight_dtype = DType::kFP8;
