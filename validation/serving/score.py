@@ -14,6 +14,10 @@ point's keys:
     "batch": B                 a static batch (gptSessionBenchmark, vLLM benchmark_latency): B
                                requests queued at t = 0 with --max-running B, run together
 
+A source may carry "decode_attention" and "software" (passed as --decode-attention and
+--software to its points). --points FILE scores another points file (a copy with such keys
+set, for a sensitivity check).
+
 Throughput is "output_tokens_per_second" (all GPUs of the replica) or
 "output_tokens_per_second_per_gpu" (as per-GPU tables print it; compared as that x tp).
 Fixed prompt and output lengths throughout. Prints one row per point and the median |error|
