@@ -92,8 +92,8 @@ void register_predict_model_commands(CLI::App& predict, int& exit_code) {
   decode->add_option("--context,-c", dec->api.context, "Tokens already in the KV cache")->required();
   decode->add_option("--decode-attention", dec->api.decode_attention,
                      "How attention reads a GQA model's KV cache: grouped (each KV head once per step: "
-                     "flash-decoding, vLLM, SGLang, TensorRT-LLM XQA) or per-head (once per query head: "
-                     "TensorRT-LLM's masked MHA kernel without XQA)")
+                     "flash-decoding, vLLM, SGLang, TensorRT-LLM XQA), per-head (once per query head: "
+                     "TensorRT-LLM's masked MHA kernel) or trtllm-0.9 (TensorRT-LLM 0.9's choice between them)")
       ->capture_default_str();
   set_examples(*decode, {"flopscope predict decode llama-3.1-8b --batch 16 --context 4096 --hardware h100-sxm",
                          "flopscope predict decode mixtral-8x7b --batch 1 --context 1024 --hardware a100-sxm-80gb --weights int4",

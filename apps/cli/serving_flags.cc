@@ -18,8 +18,8 @@ void add_serving_flags(CLI::App& sub, api::ServingModel& m, bool& json) {
   sub.add_option("--kv-dtype", m.kv_dtype, "KV-cache dtype (default: bf16, fp8 with --dtype fp8)");
   sub.add_option("--decode-attention", m.decode_attention,
                  "How decode attention reads a GQA model's KV cache: grouped (each KV head once per step: "
-                 "flash-decoding, vLLM, SGLang, TensorRT-LLM XQA) or per-head (once per query head: "
-                 "TensorRT-LLM's masked MHA kernel without XQA, its default for GQA through 0.9)")
+                 "flash-decoding, vLLM, SGLang, TensorRT-LLM XQA), per-head (once per query head: "
+                 "TensorRT-LLM's masked MHA kernel) or trtllm-0.9 (TensorRT-LLM 0.9's choice between them)")
       ->capture_default_str();
   sub.add_option("--prompt", m.prompt, "Prompt tokens: N, uniform:LO:HI or exp:MEAN (not with --trace)");
   sub.add_option("--output", m.output, "Output tokens: N, uniform:LO:HI or exp:MEAN (not with --trace)");

@@ -345,12 +345,45 @@ TEST(DecodeAttention, MultiHeadModelsReadTheSameEitherWay) {
                    core_bytes(tiny_gpt(), w, DecodeAttention::kGrouped));
 }
 
-TEST(DecodeAttention, ParsesItsTwoNamesAndRefusesOthers) {
+// TensorRT-LLM 0.9 runs XQA (grouped reads) only for 8 query heads per KV head and when
+// kv_heads x batch x 4 reaches the SMs; the masked MHA kernel (per-head reads) otherwise.
+TEST(DecodeAttention, TensorRtLlm09ChoosesXqaByGroupAndBatch) {
+  Workload w = fused_workload(Phase::kDecode, 1);
+  w.context = 500;
+  w.device_units = 132;  // H100 SXM
+  // Llama-3.1-8B: 4 query heads per KV head, never XQA.
+  const TransformerSpec llama8 = load("llama-3.1-8b");
+  for (int64_t batch : {1, 64, 256}) {
+    w.batch = batch;
+    EXPECT_DOUBLE_EQ(core_bytes(llama8, w, DecodeAttention::kTensorRtLlm09),
+                     core_bytes(llama8, w, DecodeAttention::kPerHead)) << batch;
+  }
+  // Llama-3.1-70B at TP8: 8 query heads over 1 KV head per device; XQA from batch 33
+  // (1 x 33 x 4 = 132).
+  const TransformerSpec llama70 = load("llama-3.1-70b");
+  w.parallel.tp = 8;
+  w.batch = 32;
+  EXPECT_DOUBLE_EQ(core_bytes(llama70, w, DecodeAttention::kTensorRtLlm09),
+                   core_bytes(llama70, w, DecodeAttention::kPerHead));
+  w.batch = 33;
+  EXPECT_DOUBLE_EQ(core_bytes(llama70, w, DecodeAttention::kTensorRtLlm09),
+                   core_bytes(llama70, w, DecodeAttention::kGrouped));
+  EXPECT_LT(core_bytes(llama70, w, DecodeAttention::kGrouped), core_bytes(llama70, w, DecodeAttention::kPerHead));
+  // SMs unknown: XQA wherever its kernel fits.
+  w.batch = 1;
+  w.device_units = 0;
+  EXPECT_DOUBLE_EQ(core_bytes(llama70, w, DecodeAttention::kTensorRtLlm09),
+                   core_bytes(llama70, w, DecodeAttention::kGrouped));
+}
+
+TEST(DecodeAttention, ParsesItsNamesAndRefusesOthers) {
   EXPECT_EQ(*parse_decode_attention("grouped"), DecodeAttention::kGrouped);
   EXPECT_EQ(*parse_decode_attention("per-head"), DecodeAttention::kPerHead);
   auto bad = parse_decode_attention("xqa\n", "decode_attention");
   ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.error().message.find("decode_attention: expected grouped or per-head"), std::string::npos);
+  EXPECT_NE(bad.error().message.find("decode_attention: expected grouped, per-head or trtllm-0.9"), std::string::npos);
+  EXPECT_EQ(*parse_decode_attention("trtllm-0.9"), DecodeAttention::kTensorRtLlm09);
+  EXPECT_STREQ(decode_attention_name(DecodeAttention::kTensorRtLlm09), "trtllm-0.9");
   EXPECT_EQ(bad.error().message.find('\n'), std::string::npos);
   EXPECT_STREQ(decode_attention_name(DecodeAttention::kPerHead), "per-head");
 }

@@ -174,6 +174,22 @@ class Lowering {
     push(std::move(op), component);
   }
 
+  // Whether a decode step's attention kernel reads each KV head once for its query-head
+  // group (cost/workload.h DecodeAttention).
+  bool decode_reads_kv_once(const AttentionShape& a) const {
+    switch (w_.decode_attention) {
+      case DecodeAttention::kGrouped: return true;
+      case DecodeAttention::kPerHead: return false;
+      case DecodeAttention::kTensorRtLlm09: {
+        const int64_t group = a.heads / std::max<int64_t>(1, a.kv_heads);
+        const bool kernel = (group == 8 || group == 1) && (a.head_dim_qk == 128 || a.head_dim_qk == 256);
+        const bool gain = w_.device_units <= 0 || a.kv_heads * a.batch * 4 >= w_.device_units;
+        return kernel && gain;
+      }
+    }
+    return true;
+  }
+
   // Storage bytes of one weight element, int4 with one fp16 scale per group of 128.
   double weight_bytes_per_element(DType weight) const {
     if (weight == DType::kINT4) return 0.5 + 2.0 / 128.0;
@@ -320,7 +336,7 @@ class Lowering {
       op.kernels = s_.attention == AttentionKind::kMla ? 1 : 2;
       push(std::move(op), "attn.core");
     }
-    a.gqa_packed = !decode || w_.decode_attention == DecodeAttention::kGrouped;
+    a.gqa_packed = !decode || decode_reads_kv_once(a);
     Op core = make_attention(p + ".attn.core", a, act_, false, count);
     if (decode && w_.kv_dtype != act_) {
       // Decode attention is dominated by reading the cache, stored in the KV dtype.

@@ -44,11 +44,17 @@ Result<Modules> parse_modules(std::string_view text, std::string_view field) {
 Result<DecodeAttention> parse_decode_attention(std::string_view text, std::string_view field) {
   if (text == "grouped") return DecodeAttention::kGrouped;
   if (text == "per-head") return DecodeAttention::kPerHead;
-  return bad_input(fmt::format("{}: expected grouped or per-head, got '{}'", field, printable(text)));
+  if (text == "trtllm-0.9") return DecodeAttention::kTensorRtLlm09;
+  return bad_input(fmt::format("{}: expected grouped, per-head or trtllm-0.9, got '{}'", field, printable(text)));
 }
 
 const char* decode_attention_name(DecodeAttention d) {
-  return d == DecodeAttention::kPerHead ? "per-head" : "grouped";
+  switch (d) {
+    case DecodeAttention::kGrouped: return "grouped";
+    case DecodeAttention::kPerHead: return "per-head";
+    case DecodeAttention::kTensorRtLlm09: return "trtllm-0.9";
+  }
+  return "?";
 }
 
 const char* modules_name(Modules m) {

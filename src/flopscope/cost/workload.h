@@ -36,10 +36,15 @@ enum class Modules { kFused, kPyTorch, kTransformers };
 ///  kGrouped  the query heads of one KV group share a CTA and each KV head is read once per
 ///            step (flash-decoding, FlashInfer, vLLM's and SGLang's kernels, TensorRT-LLM's XQA)
 ///  kPerHead  one CTA per (sequence, query head), each reading its group's KV head: the cache
-///            is read heads / kv_heads times (TensorRT-LLM's masked multi-head attention kernel,
-///            which its releases through 0.9 ran for GQA models unless XQA was enabled)
+///            is read heads / kv_heads times (TensorRT-LLM's masked multi-head attention kernel)
+///  kTensorRtLlm09  TensorRT-LLM 0.9's own choice between the two: its XQA kernel (grouped)
+///            only for 8 query heads per KV head (or 1), head size 128 or 256, and when
+///            kv_heads per device x batch x 4 >= the device's SMs; the masked MHA kernel
+///            (per-head) otherwise: Mistral-7B and Llama-3-8B (4 per KV head) always, a
+///            70B at small batch (DecoderXQARunner::shouldUse and
+///            DecoderXQAImplPrecompiled::mayHavePerfGain, TensorRT-LLM 0.10.0.dev2024043000)
 /// Models without grouped heads read the same bytes either way.
-enum class DecodeAttention { kGrouped, kPerHead };
+enum class DecodeAttention { kGrouped, kPerHead, kTensorRtLlm09 };
 
 struct Workload {
   Phase phase = Phase::kForward;
@@ -63,6 +68,9 @@ struct Workload {
   bool flash_attention = true;    ///< fused attention kernels (scores never reach memory)
   Modules modules = Modules::kPyTorch;  ///< how norms, rotary and the loss are written
   DecodeAttention decode_attention = DecodeAttention::kGrouped;  ///< decode only
+  /// SMs of the device (kTensorRtLlm09's batch rule); predict() sets it from the hardware,
+  /// 0 (unknown) takes XQA wherever its kernel fits.
+  int64_t device_units = 0;
   /// The layout over devices; the op list is then ONE device's work for ONE micro-batch of
   /// `batch` sequences (cost/lower_transformer.h says which pipeline stage).
   Parallel parallel;
@@ -79,7 +87,7 @@ const char* recompute_name(Recompute r);
 /// "fused", "pytorch" or "transformers" (`field` names the source in errors).
 Result<Modules> parse_modules(std::string_view text, std::string_view field = "--modules");
 const char* modules_name(Modules m);
-/// "grouped" or "per-head" (`field` names the source in errors).
+/// "grouped", "per-head" or "trtllm-0.9" (`field` names the source in errors).
 Result<DecodeAttention> parse_decode_attention(std::string_view text, std::string_view field = "--decode-attention");
 const char* decode_attention_name(DecodeAttention d);
 /// The modules of a phase when not given: training steps run transformers' modules (the

@@ -31,7 +31,8 @@ Result<Prediction> predict(const TransformerSpec& spec, const Workload& w, const
   }
   Prediction p;
   p.workload = w;
-  p.ops = lower_transformer(spec, w);
+  p.workload.device_units = hw.compute_units;  // kernel choices that depend on the SMs
+  p.ops = lower_transformer(spec, p.workload);
   for (const Op& op : p.ops) {
     if (auto st = engine.check(op); !st) return st.error();
   }
