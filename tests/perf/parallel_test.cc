@@ -82,6 +82,21 @@ TEST(SystemCatalog, EmbeddedCatalogParsesAndEverySystemNamesKnownHardware) {
   EXPECT_EQ(SystemCatalog::builtin().for_hardware("h100-sxm")->id, "dgx-h100");
 }
 
+// The L40S has no NVLink: its reference node's all-reduce runs at the measured copy ring
+// over PCIe (20.7 GB/s), not at the 32 GB/s link rate, plus NCCL's PCI latency.
+TEST(Collectives, PcieNodeAllReduceRunsAtItsMeasuredRing) {
+  const Hardware& l40s = **HardwareCatalog::builtin().find("l40s");
+  const System* node = SystemCatalog::builtin().for_hardware("l40s");
+  ASSERT_NE(node, nullptr);
+  EXPECT_EQ(node->id, "l40s-pcie");
+  TimingEngine e(l40s, nullptr, Software::kGraphs);
+  e.set_network(node->network());
+  CollectiveShape ar{CollectiveKind::kAllReduce, 32e6, 4, 0};
+  EXPECT_NEAR(e.collective_seconds(ar), 20.6e-6 + 32e6 * 2 * 3 / 4 / 20.7e9, 1e-9);
+  TimingEngine bare(l40s, nullptr, Software::kGraphs);  // no node: the link rate
+  EXPECT_LT(bare.collective_seconds(ar), e.collective_seconds(ar));
+}
+
 TEST(SystemCatalog, BadEntriesAreOneLineNamingTheField) {
   auto r = SystemCatalog::parse("[system.x]\nname='x'\nhardware='h100-sxm'\ngpus_per_node=-8\nlink_gbps=1\n", "s.toml");
   ASSERT_FALSE(r.ok());
