@@ -43,7 +43,7 @@ Result<Setup> resolve_setup(const EngineOptions& o, Software software_default = 
 
 /// The system `gpus` devices of `hardware` run on: `system` (its hardware must match), or the
 /// catalog's reference node of the hardware, or a standalone node. `gpus` past one node needs a
-/// network: "--system: 'l40s-node' has no network to other nodes in the catalog; 16 GPUs need
+/// network: "--system: 'l4-node' has no network to other nodes in the catalog; 16 GPUs need
 /// more than its 8 per node (give --system)".
 Result<System> resolve_system(const std::string& system, const Hardware& hardware, int64_t gpus);
 
