@@ -5,6 +5,7 @@
 
 #include <set>
 
+#include "flopscope/cost/attention.h"
 #include "flopscope/cost/flops.h"
 #include "flopscope/cost/lower_transformer.h"
 #include "flopscope/cost/memory.h"
@@ -397,6 +398,28 @@ namespace {
 // fp8 is a GEMM input format: --dtype fp8 multiplies the linear layers in fp8 and keeps
 // attention, norms, residuals, the LM head and the tensor-parallel all-reduce in bf16, the
 // same op list as bf16 activations with fp8 weights (W8A8, what `compress` calls w8a8-fp8).
+// A prefill chunk after `context` cached tokens: its queries attend to them as well, so the
+// attention reads context + seq keys and its causal pairs are the bottom rows of the
+// (context + seq)^2 triangle.
+TEST(PrefillChunk, AttendsToTheCachedTokens) {
+  const TransformerSpec s = load("llama-3.1-8b");
+  Workload w = fused_workload(Phase::kPrefill, 1);
+  w.seq = 1000;
+  w.context = 3000;
+  const Op a = decode_core(lower_transformer(s, w));  // a copy: the list is a temporary
+  EXPECT_EQ(a.attention.q_len, 1000);
+  EXPECT_EQ(a.attention.kv_len, 4000);
+  // Pairs: sum over the 1000 query rows of (3000 + i + 1) keys, against 1000 x 1001 / 2
+  // for the chunk alone; the attention FLOPs scale with them.
+  EXPECT_DOUBLE_EQ(attention_pairs(1000, 4000, true, 0), 1000.0 * 3000 + 1000.0 * 1001 / 2);
+  const double with_context = a.flops;
+  w.context = 0;
+  const double alone = decode_core(lower_transformer(s, w)).flops;
+  EXPECT_NEAR(with_context / alone, attention_pairs(1000, 4000, true, 0) / attention_pairs(1000, 1000, true, 0), 1e-9);
+  w.context = -1;
+  EXPECT_FALSE(validate(w).ok());
+}
+
 TEST(Fp8Lowering, OnlyTheLinearLayersMultiplyInFp8) {
   TransformerSpec s = load("llama-3.1-8b");
   Workload w = fused_workload(Phase::kPrefill, 2);

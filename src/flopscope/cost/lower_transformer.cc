@@ -54,7 +54,8 @@ class Lowering {
     kv_heads_ = std::max<int64_t>(1, s.num_kv_heads / tp_);
     tokens_ = decode ? w.batch : w.batch * (w.seq / cp_);
     q_len_ = decode ? 1 : w.seq / cp_;
-    kv_len_ = decode ? w.context + 1 : w.seq;
+    // A prefill chunk after `context` cached tokens attends to them too.
+    kv_len_ = decode ? w.context + 1 : w.phase == Phase::kPrefill ? w.context + w.seq : w.seq;
     rep_ = par_.sequence_parallel ? 1.0 / static_cast<double>(tp_) : 1.0;
     // fp8 and int8 are GEMM input formats: with --dtype fp8 (W8A8, FP8 training) the linear
     // layers multiply in fp8 while the activations between kernels, attention and the

@@ -80,7 +80,7 @@ Status validate(const Workload& w) {
   if (tokens > kMaxTokensPerStep) {
     return bad_input(fmt::format("--batch x --seq: expected at most 1e12 tokens per step, got {:.3g}", tokens));
   }
-  if (w.phase == Phase::kDecode && w.context < 0) {
+  if (w.context < 0) {
     return bad_input("--context: expected a non-negative integer, got " + std::to_string(w.context));
   }
   // Cached tokens a decode step reads (batch x context) fall under the same limit.

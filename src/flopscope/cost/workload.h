@@ -50,7 +50,9 @@ struct Workload {
   Phase phase = Phase::kForward;
   int64_t batch = 1;
   int64_t seq = 2048;     ///< tokens per sequence (train, forward, prefill prompt)
-  int64_t context = 0;    ///< decode: tokens already in the KV cache
+  /// Tokens already in the KV cache: decode attends to them; a prefill continues after them
+  /// (a chunk of a longer prompt: its queries also attend to the earlier chunks' keys).
+  int64_t context = 0;
   DType dtype = DType::kBF16;     ///< compute / activation dtype
   DType weight_dtype = DType::kBF16;  ///< weight storage (int8/int4/fp8 for quantized serving)
   DType kv_dtype = DType::kBF16;

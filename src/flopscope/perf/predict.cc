@@ -73,7 +73,7 @@ Result<Prediction> predict(const TransformerSpec& spec, const Workload& w, const
     mo.dropout = spec.trains_with_dropout();
     p.memory = training_memory(spec, w.batch, w.seq, mo);
   } else {
-    int64_t context = w.phase == Phase::kDecode ? w.context + 1 : w.seq;
+    int64_t context = w.phase == Phase::kDecode ? w.context + 1 : w.context + w.seq;
     p.memory = inference_memory_per_device(spec, w.batch, context, mo, par);
   }
   p.fits = hw.bytes_memory <= 0 || p.memory.bytes_total <= hw.bytes_memory;

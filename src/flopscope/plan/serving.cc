@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
+#include <unordered_map>
 
 #include "flopscope/plan/energy.h"
 
@@ -89,17 +90,29 @@ class StepTimer {
   const std::optional<Error>& error() const { return error_; }
   int64_t predictions() const { return predictions_; }
 
-  /// One prefill pass over `tokens` prompt tokens of `seqs` sequences.
-  StepTime prefill(double tokens, double seqs) {
+  /// One prefill pass over `tokens` prompt tokens of `seqs` sequences that continue after
+  /// `prior` cached tokens each (chunks of longer prompts; 0: whole prompts).
+  StepTime prefill(double tokens, double seqs, double prior = 0) {
     const int kn = std::clamp(static_cast<int>(std::lround(std::log2(std::max(1.0, seqs)) * kTokenSteps)), 0, kGridMax);
     const int kp = std::min(grid_index(tokens, kTokenSteps), kGridMax - 1);
     const double x0 = static_cast<double>(grid_value(kp, kTokenSteps));
     const double x1 = static_cast<double>(grid_value(kp + 1, kTokenSteps));
-    const StepTime y0 = prefill_at(kp, kn);
-    if (x1 <= x0) return y0;
-    const StepTime y1 = prefill_at(kp + 1, kn);
-    const double f = (tokens - x0) / (x1 - x0);
-    return {y0.seconds + (y1.seconds - y0.seconds) * f, y0.busy + (y1.busy - y0.busy) * f};
+    const double f = x1 > x0 ? (tokens - x0) / (x1 - x0) : 0.0;
+    auto at_prior = [&](int kc) {  // kc < 0: no prior context
+      const StepTime y0 = prefill_at(kp, kn, kc);
+      if (f == 0.0) return y0;
+      const StepTime y1 = prefill_at(kp + 1, kn, kc);
+      return StepTime{y0.seconds + (y1.seconds - y0.seconds) * f, y0.busy + (y1.busy - y0.busy) * f};
+    };
+    if (prior < 1) return at_prior(-1);
+    const int kc = std::min(grid_index(prior, kContextSteps), kGridMax - 1);
+    const double c0 = static_cast<double>(grid_value(kc, kContextSteps));
+    const double c1 = static_cast<double>(grid_value(kc + 1, kContextSteps));
+    const double fc = c1 > c0 ? std::clamp((prior - c0) / (c1 - c0), 0.0, 1.0) : 0.0;
+    const StepTime z0 = at_prior(kc);
+    if (fc == 0.0) return z0;
+    const StepTime z1 = at_prior(kc + 1);
+    return {z0.seconds + (z1.seconds - z0.seconds) * fc, z0.busy + (z1.busy - z0.busy) * fc};
   }
 
   /// One decode step of `batch` sequences at mean context `context`.
@@ -141,8 +154,13 @@ class StepTimer {
   }
 
  private:
-  StepTime prefill_at(int kp, int kn) {
-    StepTime& slot = prefill_[static_cast<size_t>(kp * (kGridMax + 1) + kn)];
+  // A grid prefill; kc >= 0: after grid_value(kc) cached tokens per sequence (kept in a map:
+  // only chunked long prompts reach it).
+  StepTime prefill_at(int kp, int kn, int kc) {
+    const size_t cell = static_cast<size_t>(kp * (kGridMax + 1) + kn);
+    StepTime& slot = kc < 0 ? prefill_[cell]
+                            : prefill_after_.try_emplace(cell * (kGridMax + 1) + static_cast<size_t>(kc), StepTime{-1.0, 0.0})
+                                  .first->second;
     if (slot.seconds < 0) {
       const int64_t tokens = grid_value(kp, kTokenSteps);
       const int64_t seqs = std::min(tokens, grid_value(kn, kTokenSteps));
@@ -150,7 +168,7 @@ class StepTimer {
       w.phase = Phase::kPrefill;
       w.batch = seqs;
       w.seq = std::max<int64_t>(1, tokens / seqs);
-      w.context = 0;
+      w.context = kc < 0 ? 0 : grid_value(kc, kContextSteps);
       slot = run(w, prefill_engine_);
     }
     return slot;
@@ -184,6 +202,7 @@ class StepTimer {
   const TimingEngine& prefill_engine_;
   const TimingEngine& decode_engine_;
   std::vector<StepTime> prefill_, decode_;
+  std::unordered_map<size_t, StepTime> prefill_after_;
   std::optional<Error> error_;
   int64_t predictions_ = 0;
 };
@@ -265,11 +284,13 @@ class Replica {
       schedule(batch, out.preemptions);
       if (batch.empty()) return failure("serving simulator: the scheduler could not place any work (KV blocks too few)");
       // Iteration time from the cached step times.
-      double tokens_prefill = 0, seqs_prefill = 0, decodes = 0, context = 0;
+      double tokens_prefill = 0, seqs_prefill = 0, decodes = 0, context = 0, prior = 0;
       for (const Scheduled& s : batch) {
         if (s.prefill) {
           tokens_prefill += static_cast<double>(s.tokens);
           seqs_prefill += 1;
+          // Tokens of its prompt already cached: this chunk attends to them (token-weighted).
+          prior += static_cast<double>(s.tokens) * static_cast<double>(seqs_[s.seq].done);
         } else {
           decodes += 1;
           context += static_cast<double>(seqs_[s.seq].done + 1);
@@ -280,7 +301,7 @@ class Replica {
         dt += sign * st.seconds;
         busy += sign * st.busy;
       };
-      if (tokens_prefill > 0) add(timer_.prefill(tokens_prefill, seqs_prefill), 1);
+      if (tokens_prefill > 0) add(timer_.prefill(tokens_prefill, seqs_prefill, prior / tokens_prefill), 1);
       if (decodes > 0) add(timer_.decode(decodes, context / decodes), 1);
       if (tokens_prefill > 0 && decodes > 0) add(timer_.decode(1, 1), -1);
       if (timer_.error()) return *timer_.error();

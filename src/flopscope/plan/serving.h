@@ -17,7 +17,8 @@
 // KV blocks: block_size tokens each; capacity = (memory_fraction x device memory - weights
 // - the prefill working set at max_batched_tokens - runtime allowance) / (KV bytes per token
 // per device x block_size), from perf/predict.h inference_memory_per_device (tp, pp).
-// Iteration time: t(P, n, D, c) = prefill(P tokens of n sequences) + decode(D sequences at
+// Iteration time: t(P, n, D, c) = prefill(P tokens of n sequences, after their prompts'
+// cached tokens: chunks attend to the earlier chunks) + decode(D sequences at
 // mean context c) - decode(1, 1) when both run (one pass reads the weights once: the decode
 // part adds only its marginal cost). Both terms are predict() results cached on a grid:
 // tokens and sequences on geometric steps of 2^(1/4), context on steps of 2^(1/2); values
