@@ -79,9 +79,13 @@ void register_predict_model_commands(CLI::App& predict, int& exit_code) {
   add_model(*prefill, *pre, "eager");
   prefill->add_option("--batch,-b", pre->batch, "Prompts")->capture_default_str();
   prefill->add_option("--prompt,-p", pre->api.seq, "Prompt tokens")->required();
+  prefill->add_option("--context,-c", pre->api.context,
+                      "Tokens already in the KV cache that the prompt continues (a chunk of a longer prompt, "
+                      "a conversation's next turn): the prompt attends to them too (leave out for none)");
   set_examples(*prefill, {"flopscope predict prefill llama-3.1-8b --batch 1 --prompt 2048 --hardware h100-sxm",
                           "flopscope predict prefill llama-3.1-70b --prompt 8192 --hardware h200 --dtype fp8 --json",
-                          "flopscope predict prefill llama-3.1-70b --prompt 4096 --hardware h100-sxm --tp 4"});
+                          "flopscope predict prefill llama-3.1-70b --prompt 4096 --hardware h100-sxm --tp 4",
+                          "flopscope predict prefill llama-3.1-8b --prompt 8192 --context 12000 --hardware h100-sxm"});
   add_inference_layout(*prefill, *pre);
   prefill->callback(bind_inference(pre, prefill, api::predict_prefill, exit_code));
 

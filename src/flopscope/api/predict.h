@@ -41,7 +41,7 @@ struct PredictModelOptions {
   std::optional<int64_t> batch;  ///< prefill prompts / decode sequences / train micro batch;
                                  ///< unset: 1 (train on many devices: the fastest that fits)
   int64_t seq = 0;          ///< prefill: prompt tokens; train: tokens per sequence
-  int64_t context = 0;      ///< decode: tokens in the KV cache
+  int64_t context = 0;      ///< tokens in the KV cache (decode: attended; prefill: the prompt continues them)
   std::string weights;      ///< weight dtype (default: the compute dtype)
   std::string kv_dtype;     ///< default bf16 (fp8 with dtype fp8)
   std::string recompute = "none";
@@ -67,10 +67,10 @@ struct PredictModelOptions {
 Result<Output> predict_prefill(const PredictModelOptions& options, const Render& render);
 Result<Output> predict_decode(const PredictModelOptions& options, const Render& render);
 Result<Output> predict_train(const PredictModelOptions& options, const Render& render);
-/// The JSON forms. prefill: model, batch, prompt, tp, pp, system; decode: model, batch,
+/// The JSON forms. prefill: model, batch, prompt, context, tp, pp, system; decode: model, batch,
 /// context, tp, pp, system; train: model, micro_batch, seq, recompute, precision, optimizer,
 /// dropout, gpus, global_batch, system, tp, sp, pp, virtual_stages, ep, cp, zero. All: the
-/// hardware keys, weights, kv_dtype, no_flash, modules, top.
+/// hardware keys, weights, kv_dtype, no_flash, modules, decode_attention, top.
 Result<PredictModelOptions> predict_prefill_options(const Json& options);
 Result<PredictModelOptions> predict_decode_options(const Json& options);
 Result<PredictModelOptions> predict_train_options(const Json& options);

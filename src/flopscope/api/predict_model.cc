@@ -112,6 +112,7 @@ Result<Output> run(const PredictModelOptions& o, Phase phase, const Render& r) {
   }
   if (phase == Phase::kPrefill) {
     if (auto st = check_positive("--prompt", o.seq); !st) return st.error();
+    if (o.context < 0) return bad_input(fmt::format("--context: expected a non-negative integer, got {}", o.context));
   } else if (phase == Phase::kTrainStep) {
     if (auto st = check_positive("--seq", o.seq); !st) return st.error();
   } else if (auto st = check_positive("--context", o.context); !st) {
@@ -211,6 +212,7 @@ Result<Output> run(const PredictModelOptions& o, Phase phase, const Render& r) {
     if (phase == Phase::kPrefill) {
       j["seconds"] = p->seconds;
       j["prompt"] = o.seq;
+      j["context"] = o.context;
       j["tokens_per_second"] = p->tokens_per_second;
     } else if (phase == Phase::kDecode) {
       j["seconds_per_step"] = p->seconds;
@@ -293,6 +295,8 @@ Result<PredictModelOptions> inference_options(const Json& j, const char* command
   OptionsReader r(j, command);
   read_model_keys(r, o);
   r.read("batch", o.batch).read(length_key, o.*length).read("tp", o.tp).read("pp", o.pp).read("system", o.system);
+  // A prefill may continue after cached tokens (a chunk, a conversation's next turn).
+  if (length != &PredictModelOptions::context) r.read("context", o.context);
   if (auto st = r.done(); !st) return st.error();
   o.layout_given = has(j, {"tp", "pp", "system"});
   return o;
