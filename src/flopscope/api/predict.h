@@ -49,7 +49,7 @@ struct PredictModelOptions {
   std::string optimizer = "adamw";
   bool no_flash = false;
   std::string modules;      ///< empty: default_modules(phase)
-  std::string decode_attention = "grouped";  ///< decode: grouped or per-head (cost/workload.h)
+  std::string decode_attention = "grouped";  ///< decode: grouped, per-head or trtllm-0.9 (cost/workload.h)
   int64_t top = 10;         ///< ops to list
   /// Layout. Prefill and decode take tp, pp, system (inference across devices); train takes
   /// all (the many-device path).

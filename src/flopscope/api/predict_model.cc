@@ -112,7 +112,6 @@ Result<Output> run(const PredictModelOptions& o, Phase phase, const Render& r) {
   }
   if (phase == Phase::kPrefill) {
     if (auto st = check_positive("--prompt", o.seq); !st) return st.error();
-    if (o.context < 0) return bad_input(fmt::format("--context: expected a non-negative integer, got {}", o.context));
   } else if (phase == Phase::kTrainStep) {
     if (auto st = check_positive("--seq", o.seq); !st) return st.error();
   } else if (auto st = check_positive("--context", o.context); !st) {
@@ -217,6 +216,7 @@ Result<Output> run(const PredictModelOptions& o, Phase phase, const Render& r) {
     } else if (phase == Phase::kDecode) {
       j["seconds_per_step"] = p->seconds;
       j["context"] = o.context;
+      j["decode_attention"] = decode_attention_name(w.decode_attention);
       j["tokens_per_second"] = p->tokens_per_second;
     } else {
       j["seconds_per_step"] = p->seconds;

@@ -33,7 +33,7 @@ struct ServingModel {
   int64_t tp = 1;
   std::string weights;         ///< weight dtype (default: the compute dtype)
   std::string kv_dtype;        ///< default: bf16, fp8 with --dtype fp8
-  std::string decode_attention = "grouped";  ///< grouped or per-head (cost/workload.h)
+  std::string decode_attention = "grouped";  ///< grouped, per-head or trtllm-0.9 (cost/workload.h)
   std::string prompt;          ///< N, uniform:LO:HI or exp:MEAN
   std::string output;
   EngineSettings engine;

@@ -43,6 +43,8 @@ double attention_flops_dense(const AttentionShape& s) {
   return 2.0 * pairs * static_cast<double>(s.head_dim_qk + s.head_dim_v) * static_cast<double>(s.heads * s.batch);
 }
 
+int64_t kv_heads_read(const AttentionShape& s) { return s.gqa_packed ? s.kv_heads : std::max(s.kv_heads, s.heads); }
+
 Op make_attention(std::string name, const AttentionShape& s, DType dtype, bool backward, int64_t count) {
   Op op;
   op.kind = OpKind::kAttention;
@@ -56,9 +58,7 @@ Op make_attention(std::string name, const AttentionShape& s, DType dtype, bool b
   double matmul = 2.0 * pairs * static_cast<double>(s.head_dim_qk + s.head_dim_v);
   double b = bytes_per_element(dtype);
   double q_elems = static_cast<double>(s.batch * s.heads * s.q_len * s.head_dim_qk);
-  // Heads whose K and V are read: every query head's when the kernel does not share a KV
-  // head's reads among its group.
-  const int64_t kv_reads = s.gqa_packed ? s.kv_heads : std::max(s.kv_heads, s.heads);
+  const int64_t kv_reads = kv_heads_read(s);
   double k_elems = static_cast<double>(s.batch * kv_reads * s.kv_len * s.head_dim_qk);
   double v_elems = static_cast<double>(s.batch * kv_reads * s.kv_len * s.head_dim_v);
   double o_elems = static_cast<double>(s.batch * s.heads * s.q_len * s.head_dim_v);

@@ -22,6 +22,10 @@ namespace flopscope {
 /// For decode (q_len = 1) every cached key is visible (up to the window).
 double attention_pairs(int64_t q_len, int64_t kv_len, bool causal, int64_t window);
 
+/// Heads whose K and V a kernel reads: the KV heads, or every query head's when the kernel
+/// does not share a KV head's reads among its group (AttentionShape::gqa_packed false).
+int64_t kv_heads_read(const AttentionShape& shape);
+
 /// Attention op for the forward (backward = false) or the backward pass.
 Op make_attention(std::string name, const AttentionShape& shape, DType dtype, bool backward = false,
                   int64_t count = 1);

@@ -39,10 +39,7 @@ constexpr double kSparse24MetadataBytes = 0.5 * 2.0 / 8.0;
 
 bool is_gemm_only_dtype(DType t) { return t == DType::kFP8 || t == DType::kINT8; }
 
-DType gemm_compute_dtype(DType act, DType weight) {
-  if (weight == DType::kFP8 || weight == DType::kINT8) return weight;
-  return act;
-}
+DType gemm_compute_dtype(DType act, DType weight) { return is_gemm_only_dtype(weight) ? weight : act; }
 
 class Lowering {
  public:
@@ -341,8 +338,7 @@ class Lowering {
     Op core = make_attention(p + ".attn.core", a, act_, false, count);
     if (decode && w_.kv_dtype != act_) {
       // Decode attention is dominated by reading the cache, stored in the KV dtype.
-      const int64_t kv_reads = a.gqa_packed ? a.kv_heads : std::max(a.kv_heads, a.heads);
-      double cache = static_cast<double>(a.batch * kv_reads * a.kv_len * (a.head_dim_qk + a.head_dim_v));
+      double cache = static_cast<double>(a.batch * kv_heads_read(a) * a.kv_len * (a.head_dim_qk + a.head_dim_v));
       core.bytes_read += cache * (bytes_per_element(w_.kv_dtype) - bytes_per_element(act_));
     }
     if (!w_.flash_attention) {
