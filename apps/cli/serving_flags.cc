@@ -30,7 +30,11 @@ void add_serving_flags(CLI::App& sub, api::ServingModel& m, bool& json) {
       ->capture_default_str();
   sub.add_option("--memory-fraction", m.engine.memory_fraction, "Share of device memory the engine may use")
       ->capture_default_str();
-  sub.add_flag("--prefill-first", m.prefill_first, "Whole prompts first, decodes wait (no chunked prefill)");
+  sub.add_option("--prefill", m.prefill,
+                 "How prompts share an iteration with the decodes: chunked (split to fill the token budget; "
+                 "vLLM V1, the default), whole (whole prompts beside the decodes while they fit: TensorRT-LLM "
+                 "without chunked context) or first (iterations of whole prompts, decodes wait: vLLM V0)");
+  sub.add_flag("--prefill-first", m.prefill_first, "The same as --prefill first");
   sub.add_flag("--reserve-output", m.engine.reserve_output,
                "Admit a request only when the KV of its prompt and output fits; never preempt "
                "(TensorRT-LLM's GUARANTEED_NO_EVICT; default: vLLM's admission by prompt, preempting)");

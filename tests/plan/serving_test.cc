@@ -271,6 +271,53 @@ TEST(ServingSimulator, ChunksOfALongPromptAttendToTheEarlierChunks) {
   EXPECT_NEAR(r.ttft_seconds.mean, whole, 0.03 * whole);
 }
 
+// The three ways a prompt meets the decodes, on one decoding request A and a 2,000-token
+// prompt B that arrives while A decodes, with a 1,024-token budget: chunked prefill splits B
+// over two iterations beside A's decodes; whole prompts (TensorRT-LLM without chunked
+// context) give B one iteration beside A's decode (B is longer than the whole budget, so it
+// is that iteration's only prompt); prefill-first gives B an iteration of its own, A's decode
+// waiting, so the run takes one iteration more.
+TEST(ServingSimulator, PrefillPoliciesShareIterationsAsTheirEnginesDo) {
+  ServingOptions o = rig().options(0, 0);
+  o.load.kind = LoadKind::kTrace;
+  o.load.trace = {{0.0, 64, 40}, {0.05, 2000, 1}};
+  o.load.warmup = 1;  // the statistics are B's
+  o.engine.max_batched_tokens = 1024;
+  o.engine.prefill = PrefillPolicy::kChunked;
+  ServingResult chunked = rig().run(o);
+  o.engine.prefill = PrefillPolicy::kWhole;
+  ServingResult whole = rig().run(o);
+  o.engine.prefill = PrefillPolicy::kFirst;
+  ServingResult first = rig().run(o);
+  EXPECT_EQ(chunked.iterations, whole.iterations);
+  EXPECT_EQ(first.iterations, whole.iterations + 1);
+  // B's first token: one prefill of 2,000 tokens when whole; two chunk iterations (each with
+  // its own per-iteration costs and A's decode) when chunked.
+  const double prefill = rig().predict_seconds(Phase::kPrefill, 1, 2000);
+  EXPECT_GT(whole.ttft_seconds.mean, prefill);
+  EXPECT_LT(whole.ttft_seconds.mean, chunked.ttft_seconds.mean);
+}
+
+// Whole prompts are admitted in arrival order: with two decodes running and a 1,024-token
+// budget, a 1,023-token prompt does not fit beside them and waits, and a 10-token prompt
+// behind it waits too (head-of-line), where chunked prefill starts both at once.
+TEST(ServingSimulator, AWholePromptThatDoesNotFitHoldsTheQueue) {
+  ServingOptions o = rig().options(0, 0);
+  o.load.kind = LoadKind::kTrace;
+  o.load.trace = {{0.0, 32, 30}, {0.0, 32, 30}, {0.05, 1023, 1}, {0.05, 10, 1}};
+  o.load.warmup = 3;  // the statistics are the 10-token prompt's
+  o.engine.max_batched_tokens = 1024;
+  o.engine.prefill = PrefillPolicy::kWhole;
+  ServingResult whole = rig().run(o);
+  o.engine.prefill = PrefillPolicy::kChunked;
+  ServingResult chunked = rig().run(o);
+  // Chunked: the short prompt's first token comes within two iterations of its arrival;
+  // whole: only once the two decoding requests (about 30 steps) have finished.
+  const double step = rig().predict_seconds(Phase::kDecode, 2, 64);
+  EXPECT_LT(chunked.ttft_seconds.mean, 0.05);
+  EXPECT_GT(whole.ttft_seconds.mean, 10 * step);
+}
+
 TEST(ServingSimulator, ClosedLoopKeepsConcurrencyRunning) {
   ServingOptions o = rig().options(512, 256);
   o.load.kind = LoadKind::kClosedLoop;

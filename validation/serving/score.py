@@ -14,8 +14,9 @@ point's keys:
     "batch": B                 a static batch (gptSessionBenchmark, vLLM benchmark_latency): B
                                requests queued at t = 0 with --max-running B, run together
 
-A source may carry "decode_attention" and "software" (passed as --decode-attention and
---software to its points). --points FILE scores another points file (a copy with such keys
+A source may carry "decode_attention", "software" and "prefill" (passed as --decode-attention,
+--software and --prefill to its points), and "closed_loop_warmup": false (measure a closed loop
+from its start, no warm-up). --points FILE scores another points file (a copy with such keys
 set, for a sensitivity check).
 
 Throughput is "output_tokens_per_second" (all GPUs of the replica) or
@@ -40,7 +41,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 def simulate(binary, p, source):
     if "concurrency" in p:  # closed loop, as genai-perf / AIPerf run it
         c = p["concurrency"]
-        load = ["--concurrency", str(c), "--requests", str(max(4 * c, 40) + c), "--warmup", str(c)]
+        warm = c if source.get("closed_loop_warmup", True) else 0
+        load = ["--concurrency", str(c), "--requests", str(max(4 * c, 40) + warm), "--warmup", str(warm)]
     elif "batch" in p:  # a static batch: all of it queued at once and admitted together
         load = ["--rate", "inf", "--requests", str(p["batch"]), "--max-running", str(p["batch"])]
     else:  # offline: every request queued at once
@@ -60,6 +62,10 @@ def simulate(binary, p, source):
         cmd += ["--decode-attention", source["decode_attention"]]
     if "software" in source:
         cmd += ["--software", source["software"]]
+    # How prompts meet the decodes where the engine release documents it (the source's
+    # "prefill_why" quotes it): whole prompts for TensorRT-LLM without chunked context.
+    if "prefill" in source:
+        cmd += ["--prefill", source["prefill"]]
     out = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if out.returncode != 0:
         raise RuntimeError(" ".join(cmd) + ": " + out.stderr.strip())

@@ -25,6 +25,7 @@ void read_serving_model(OptionsReader& r, ServingModel& m) {
       .read("max_running", m.engine.max_running)
       .read("max_batched_tokens", m.engine.max_batched_tokens)
       .read("memory_fraction", m.engine.memory_fraction)
+      .read("prefill", m.prefill)
       .read("prefill_first", m.prefill_first)
       .read("reserve_output", m.engine.reserve_output)
       .read("step_overhead", m.engine.seconds_step_overhead);
@@ -58,7 +59,16 @@ Result<ServingSetup> resolve_serving(const ServingModel& m, const std::string& h
   out.spec = std::move(*spec);
   ServingOptions& o = out.options;
   o.engine = m.engine;
-  o.engine.chunked_prefill = !m.prefill_first;
+  if (!m.prefill.empty()) {
+    auto policy = parse_prefill_policy(m.prefill);
+    if (!policy) return policy.error();
+    if (m.prefill_first && *policy != PrefillPolicy::kFirst) {
+      return bad_input(fmt::format("--prefill-first: conflicts with --prefill {}", prefill_policy_name(*policy)));
+    }
+    o.engine.prefill = *policy;
+  } else if (m.prefill_first) {
+    o.engine.prefill = PrefillPolicy::kFirst;
+  }
   Workload& w = o.workload;
   w.dtype = *dtype;
   w.weight_dtype = *dtype;

@@ -22,7 +22,7 @@ namespace flopscope::api {
 
 /// The flags of a served model (CLI: MODEL, --hardware, --dtype, --profile, --software,
 /// --tp, --weights, --kv-dtype, --decode-attention, --prompt, --output, --block-size, --max-running,
-/// --max-batched-tokens, --memory-fraction, --prefill-first, --reserve-output, --step-overhead).
+/// --max-batched-tokens, --memory-fraction, --prefill, --prefill-first, --reserve-output, --step-overhead).
 struct ServingModel {
   std::string model;           ///< catalog name, HF id, config.json, snapshot folder or .gguf
   Json model_config;           ///< a config.json object instead of `model` (JSON front ends)
@@ -37,7 +37,8 @@ struct ServingModel {
   std::string prompt;          ///< N, uniform:LO:HI or exp:MEAN
   std::string output;
   EngineSettings engine;
-  bool prefill_first = false;
+  std::string prefill;         ///< chunked, whole or first (plan/serving.h PrefillPolicy); empty: chunked
+  bool prefill_first = false;  ///< the same as prefill = first
   /// Told a warning (a profile calibrated on other hardware); may be empty.
   std::function<void(const std::string&)> warn;
 };
@@ -45,7 +46,7 @@ struct ServingModel {
 /// Reads the keys above (model, hardware, dtype, profile, software, tp, weights, kv_dtype,
 /// decode_attention,
 /// prompt, output, block_size, max_running, max_batched_tokens, memory_fraction,
-/// prefill_first, reserve_output, step_overhead).
+/// prefill, prefill_first, reserve_output, step_overhead).
 void read_serving_model(OptionsReader& r, ServingModel& m);
 
 /// A model on a replica, ready to simulate: the engines outlive the options that point at them.

@@ -392,7 +392,8 @@ class Replica {
   void schedule(std::vector<Scheduled>& batch, int64_t& preemptions) {
     batch.clear();
     int64_t budget = e_.max_batched_tokens;
-    const bool prefill_only = !e_.chunked_prefill && can_admit();
+    const bool chunked = e_.prefill == PrefillPolicy::kChunked;
+    const bool prefill_only = e_.prefill == PrefillPolicy::kFirst && can_admit();
     if (!prefill_only) {
       for (size_t i = 0; i < running_.size() && budget > 0; ++i) {
         const size_t id = running_[i];
@@ -426,17 +427,22 @@ class Replica {
         batch.push_back({id, k, true});
         budget -= k;
       }
-      if (!e_.chunked_prefill) return;
+      if (e_.prefill == PrefillPolicy::kFirst) return;  // decodes only: nothing fits
     }
     // Admissions in arrival order (preempted sequences first).
-    while (!waiting_.empty() && static_cast<int64_t>(running_.size()) < e_.max_running && budget > 0) {
+    bool admitted = false;
+    while (!waiting_.empty() && static_cast<int64_t>(running_.size()) < e_.max_running &&
+           (budget > 0 || !chunked)) {
       const size_t id = waiting_.front();
       Seq& q = seqs_[id];
       int64_t k = q.prompt_eff;
-      if (e_.chunked_prefill) {
+      if (chunked) {
         k = std::min(k, budget);
-      } else if (k > budget && !batch.empty()) {
-        break;  // prefill-first: whole prompts; a longer one than the budget runs alone
+      } else if (k > budget && (admitted || k <= e_.max_batched_tokens)) {
+        // Whole prompts in arrival order: the first that does not fit waits, and those behind
+        // it too. One longer than the whole budget (an engine would refuse it) is the
+        // iteration's only prompt.
+        break;
       }
       const int64_t need = admission_blocks(q, k);
       if (need > free_blocks_) break;
@@ -447,6 +453,7 @@ class Replica {
       running_.push_back(id);
       batch.push_back({id, k, true});
       budget -= k;
+      admitted = true;
     }
   }
 
@@ -500,7 +507,21 @@ uint64_t mix_seed(uint64_t x) {
 
 }  // namespace
 
+Result<PrefillPolicy> parse_prefill_policy(std::string_view text, std::string_view field) {
+  if (text == "chunked") return PrefillPolicy::kChunked;
+  if (text == "whole") return PrefillPolicy::kWhole;
+  if (text == "first") return PrefillPolicy::kFirst;
+  return bad_input(fmt::format("{}: expected chunked, whole or first, got '{}'", field, printable(text)));
+}
 
+const char* prefill_policy_name(PrefillPolicy p) {
+  switch (p) {
+    case PrefillPolicy::kChunked: return "chunked";
+    case PrefillPolicy::kWhole: return "whole";
+    case PrefillPolicy::kFirst: return "first";
+  }
+  return "chunked";
+}
 
 Result<ServingResult> simulate_serving(const TransformerSpec& spec, const ServingOptions& o, const Hardware& hw,
                                        const TimingEngine& prefill_engine, const TimingEngine& decode_engine) {

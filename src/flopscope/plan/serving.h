@@ -11,9 +11,11 @@
 //   (Each iteration also takes EngineSettings::seconds_step_overhead of host time.)
 //   2. Prefills: sequences still inside their prompt continue, then waiting requests are
 //      admitted in arrival order while running < max_running, tokens < max_batched_tokens
-//      and the KV blocks of what is scheduled fit. Chunked prefill splits a prompt over
-//      iterations; prefill-first runs iterations of whole prompts only (decodes wait), as
-//      vLLM's V0 scheduler without chunking did.
+//      and the KV blocks of what is scheduled fit (PrefillPolicy): chunked prefill splits a
+//      prompt over iterations; whole prompts join the decodes only when they fit entirely
+//      (TensorRT-LLM's in-flight batching without chunked context; the first prompt that
+//      does not fit stops the admissions); prefill-first runs iterations of whole prompts
+//      only (decodes wait), as vLLM's V0 scheduler without chunking did.
 // KV blocks: block_size tokens each; capacity = (memory_fraction x device memory - weights
 // - the prefill working set at max_batched_tokens - runtime allowance) / (KV bytes per token
 // per device x block_size), from perf/predict.h inference_memory_per_device (tp, pp).
@@ -48,13 +50,24 @@ namespace flopscope {
 /// Most requests one simulation runs (trace rows, --requests, rate x duration).
 inline constexpr int64_t kServingMaxRequests = 2'000'000;
 
+/// How prompts share an iteration with the decodes (header comment, step 2).
+enum class PrefillPolicy {
+  kChunked,  ///< split to fill the token budget, beside the decodes (vLLM V1; TensorRT-LLM with chunked context)
+  kWhole,    ///< whole prompts beside the decodes while they fit (TensorRT-LLM in-flight batching, no chunking)
+  kFirst,    ///< iterations of whole prompts only, decodes wait (vLLM V0 without chunking)
+};
+
+/// chunked, whole or first; else a bad-input error naming `field`.
+Result<PrefillPolicy> parse_prefill_policy(std::string_view text, std::string_view field = "--prefill");
+const char* prefill_policy_name(PrefillPolicy p);
+
 /// Engine settings; the defaults are vLLM's (V1 engine: chunked prefill on).
 struct EngineSettings {
   int64_t block_size = 16;             ///< tokens per KV block
   int64_t max_running = 256;           ///< max_num_seqs
   int64_t max_batched_tokens = 8192;   ///< max_num_batched_tokens per iteration
   double memory_fraction = 0.9;        ///< gpu_memory_utilization
-  bool chunked_prefill = true;         ///< false: prefill-first (whole prompts, decodes wait)
+  PrefillPolicy prefill = PrefillPolicy::kChunked;
   /// true: a request is admitted only when the KV of its whole prompt and output fits, and
   /// keeps those blocks until it ends, so nothing is ever preempted (TensorRT-LLM's default
   /// capacity scheduler, GUARANTEED_NO_EVICT). false: admitted when its prompt fits, blocks
