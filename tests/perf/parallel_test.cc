@@ -91,8 +91,11 @@ TEST(Collectives, PcieNodeAllReduceRunsAtItsMeasuredRing) {
   EXPECT_EQ(node->id, "l40s-pcie");
   TimingEngine e(l40s, nullptr, Software::kGraphs);
   e.set_network(node->network());
+  // NCCL's PCI cost model: 6.6 us + 1.0 us per hop, 2 (n - 1) hops an all-reduce.
   CollectiveShape ar{CollectiveKind::kAllReduce, 32e6, 4, 0};
-  EXPECT_NEAR(e.collective_seconds(ar), 20.6e-6 + 32e6 * 2 * 3 / 4 / 20.7e9, 1e-9);
+  EXPECT_NEAR(e.collective_seconds(ar), 12.6e-6 + 32e6 * 2 * 3 / 4 / 20.7e9, 1e-9);
+  CollectiveShape ar8{CollectiveKind::kAllReduce, 32e6, 8, 0};
+  EXPECT_NEAR(e.collective_seconds(ar8), 20.6e-6 + 32e6 * 2 * 7 / 8 / 20.7e9, 1e-9);
   TimingEngine bare(l40s, nullptr, Software::kGraphs);  // no node: the link rate
   EXPECT_LT(bare.collective_seconds(ar), e.collective_seconds(ar));
 }
@@ -104,6 +107,12 @@ TEST(SystemCatalog, BadEntriesAreOneLineNamingTheField) {
   r = SystemCatalog::parse("[system.x]\nname='x'\nhardware='h100-sxm'\ngpus_per_node=8\nlink_gbs=1\n", "s.toml");
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message.find("did you mean 'link_gbps'"), std::string::npos) << r.error().message;
+  r = SystemCatalog::parse("[system.x]\nname='x'\nhardware='h100-sxm'\ngpus_per_node=8\nlink_gbps=1\nlatency_intra_hop_us=1e300\n",
+                           "s.toml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("s.toml: system.x.latency_intra_hop_us: expected at most 1e6 microseconds (1 s)"),
+            std::string::npos)
+      << r.error().message;
   auto f = SystemCatalog::builtin().find("dgx-h10");
   ASSERT_FALSE(f.ok());
   EXPECT_NE(f.error().message.find("did you mean 'dgx-h100'"), std::string::npos);
@@ -125,8 +134,28 @@ TEST(Collectives, CrossingNodesIsSlowerAndSharingANodeSplitsTheNetwork) {
   EXPECT_NEAR(t1, expected, 1e-9);
   // An all-reduce moves twice what an all-gather does (ring), at the NVLS rate inside a node.
   CollectiveShape ar{CollectiveKind::kAllReduce, 1e9, 8, 8};
-  EXPECT_NEAR(e.collective_seconds(ar) - n.seconds_latency_intra,
+  EXPECT_NEAR(e.collective_seconds(ar) - n.seconds_latency_intra - 14 * n.seconds_latency_intra_hop,
               1e9 * 2 * 7.0 / 8.0 / n.bytes_per_second_intra_allreduce, 1e-9);
+}
+
+// A decode step's all-reduce (one token's hidden state, 16 KB) is latency: NCCL's Ring/LL
+// cost model, 6.6 us + 0.6 us per NVLink hop over 2 (n - 1) hops, gives 7.8, 10.2 and 15.0 us
+// at 2, 4 and 8 GPUs (validation/parallel/systems_research.md section 3); an all-gather
+// crosses half the hops.
+TEST(Collectives, ASmallAllReduceCostsMoreInABiggerGroup) {
+  TimingEngine e(h100(), nullptr, Software::kGraphs);
+  const Network n = dgx().network();
+  e.set_network(n);
+  const double bytes = 16384;
+  const double expected_us[] = {7.8, 10.2, 15.0};
+  int i = 0;
+  for (int64_t g : {2, 4, 8}) {
+    CollectiveShape ar{CollectiveKind::kAllReduce, bytes, g, g};
+    double wire = bytes * 2 * static_cast<double>(g - 1) / static_cast<double>(g) / n.bytes_per_second_intra_allreduce;
+    EXPECT_NEAR(e.collective_seconds(ar) - wire, expected_us[i++] * 1e-6, 1e-9) << g << " GPUs";
+  }
+  CollectiveShape ag{CollectiveKind::kAllGather, bytes, 8, 8};
+  EXPECT_NEAR(e.collective_seconds(ag) - bytes * 7 / 8 / n.bytes_per_second_intra, 10.8e-6, 1e-9);
 }
 
 TEST(ParallelLowering, TensorParallelSplitsTheMatmulsAndAddsTheExchanges) {

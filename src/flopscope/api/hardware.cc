@@ -180,6 +180,7 @@ Json system_json(const System& s) {
           {"bits_per_second_nic", s.bits_per_second_nic},
           {"bytes_per_second_busbw_inter", si_or_null(s.bytes_per_second_busbw_inter)},
           {"seconds_latency_intra", s.seconds_latency_intra},
+          {"seconds_latency_intra_hop", s.seconds_latency_intra_hop},
           {"seconds_latency_inter", s.seconds_latency_inter},
           {"notes", s.notes},
           {"sources", sources}};

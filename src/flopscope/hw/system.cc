@@ -21,7 +21,8 @@ constexpr double kPcieGen4x16 = 32e9;
 const std::vector<std::string>& system_keys() {
   static const std::vector<std::string> keys = {
       "name", "hardware", "gpus_per_node", "intra_node", "link_gbps", "inter_node", "nics_per_node",
-      "nic_gbps", "busbw_intra_gbps", "allreduce_busbw_intra_gbps", "busbw_inter_gbps", "latency_intra_us", "latency_inter_us",
+      "nic_gbps", "busbw_intra_gbps", "allreduce_busbw_intra_gbps", "busbw_inter_gbps", "latency_intra_us", "latency_intra_hop_us",
+      "latency_inter_us",
       "notes", "sources"};
   return keys;
 }
@@ -37,14 +38,19 @@ Status apply(const toml::table& t, std::string_view origin, const std::string& w
   if (auto e = r.read(t, "inter_node", s.inter_node)) return *e;
   if (auto e = r.read(t, "nics_per_node", Sign::kNonNegative, s.nics_per_node)) return *e;
   if (s.nics_per_node > 1024) return r.at("nics_per_node", fmt::format("expected at most 1024, got {}", s.nics_per_node));
-  double link = 0, nic = 0, intra = 0, intra_ar = 0, inter = 0, lat_intra = 0, lat_inter = 0;
+  double link = 0, nic = 0, intra = 0, intra_ar = 0, inter = 0, lat_intra = 0, lat_hop = 0, lat_inter = 0;
   if (auto e = r.read(t, "link_gbps", Sign::kPositive, link)) return *e;
   if (auto e = r.read(t, "nic_gbps", Sign::kNonNegative, nic)) return *e;
   if (auto e = r.read(t, "busbw_intra_gbps", Sign::kNonNegative, intra)) return *e;
   if (auto e = r.read(t, "allreduce_busbw_intra_gbps", Sign::kNonNegative, intra_ar)) return *e;
   if (auto e = r.read(t, "busbw_inter_gbps", Sign::kNonNegative, inter)) return *e;
   if (auto e = r.read(t, "latency_intra_us", Sign::kNonNegative, lat_intra)) return *e;
+  if (auto e = r.read(t, "latency_intra_hop_us", Sign::kNonNegative, lat_hop)) return *e;
   if (auto e = r.read(t, "latency_inter_us", Sign::kNonNegative, lat_inter)) return *e;
+  for (const auto& [key, us] : {std::pair{"latency_intra_us", lat_intra}, std::pair{"latency_intra_hop_us", lat_hop},
+                                 std::pair{"latency_inter_us", lat_inter}}) {
+    if (us > 1e6) return r.at(key, fmt::format("expected at most 1e6 microseconds (1 s), got {}", us));
+  }
   if (auto e = r.read(t, "notes", s.notes)) return *e;
   s.bytes_per_second_link = link * 1e9;
   s.bits_per_second_nic = nic * 1e9;
@@ -52,6 +58,7 @@ Status apply(const toml::table& t, std::string_view origin, const std::string& w
   s.bytes_per_second_busbw_intra_allreduce = intra_ar * 1e9;
   s.bytes_per_second_busbw_inter = inter * 1e9;
   s.seconds_latency_intra = lat_intra * 1e-6;
+  s.seconds_latency_intra_hop = lat_hop * 1e-6;
   s.seconds_latency_inter = lat_inter * 1e-6;
   if (const toml::node* n = t.get("sources")) {
     if (auto st = read_sources(*n, origin, where + ".sources", s.sources); !st) return st;
@@ -75,6 +82,7 @@ Network System::network() const {
   n.bytes_per_second_inter = bytes_per_second_busbw_inter > 0 ? bytes_per_second_busbw_inter : nics;
   if (nics <= 0) n.bytes_per_second_inter = 0;  // no network: one node only
   n.seconds_latency_intra = seconds_latency_intra;
+  n.seconds_latency_intra_hop = seconds_latency_intra_hop;
   n.seconds_latency_inter = seconds_latency_inter;
   return n;
 }

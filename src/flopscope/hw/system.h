@@ -30,7 +30,8 @@ struct Network {
   double bytes_per_second_intra = 0;     ///< achievable bus bandwidth inside a node, per GPU
   double bytes_per_second_intra_allreduce = 0;  ///< all-reduce inside a node (NVLS where it exists)
   double bytes_per_second_inter = 0;     ///< achievable bus bandwidth of a whole node's network (0 = none)
-  double seconds_latency_intra = 0;      ///< one small collective inside a node
+  double seconds_latency_intra = 0;      ///< one small collective inside a node: the base
+  double seconds_latency_intra_hop = 0;  ///< plus this per ring step (all-reduce: 2 (n-1) steps)
   double seconds_latency_inter = 0;      ///< one small collective across two nodes
   bool multi_node() const { return bytes_per_second_inter > 0; }
 };
@@ -49,6 +50,7 @@ struct System {
   double bytes_per_second_busbw_intra_allreduce = 0;  ///< all-reduce with NVLink SHARP (0 = as intra)
   double bytes_per_second_busbw_inter = 0;  ///< measured all-reduce busbw, several nodes (0 = unmeasured)
   double seconds_latency_intra = 0;
+  double seconds_latency_intra_hop = 0;
   double seconds_latency_inter = 0;
   std::vector<SourceRef> sources;
   std::string notes;

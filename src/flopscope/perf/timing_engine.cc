@@ -363,7 +363,9 @@ double TimingEngine::collective_seconds(const CollectiveShape& c) const {
     const Network& net = network_;
     if (!c.spans_nodes() || !net.multi_node()) {
       double bus = c.kind == CollectiveKind::kAllReduce ? net.bytes_per_second_intra_allreduce : net.bytes_per_second_intra;
-      return net.seconds_latency_intra + c.bytes * factor / bus;
+      // A small message crosses the ring hop by hop (NCCL's cost model: base + steps x hop).
+      double steps = c.kind == CollectiveKind::kAllReduce ? 2 * (n - 1) : c.kind == CollectiveKind::kSendRecv ? 1 : n - 1;
+      return net.seconds_latency_intra + steps * net.seconds_latency_intra_hop + c.bytes * factor / bus;
     }
     double g = static_cast<double>(c.members_per_node);
     double per_gpu = net.bytes_per_second_inter / static_cast<double>(std::max<int64_t>(net.gpus_per_node, 1));
