@@ -113,6 +113,13 @@ TEST(SystemCatalog, BadEntriesAreOneLineNamingTheField) {
   EXPECT_NE(r.error().message.find("s.toml: system.x.latency_intra_hop_us: expected at most 1e6 microseconds (1 s)"),
             std::string::npos)
       << r.error().message;
+  for (const char* bad : {"nan", "-1", "inf"}) {
+    r = SystemCatalog::parse(std::string("[system.x]\nname='x'\nhardware='h100-sxm'\ngpus_per_node=8\nlink_gbps=1\n"
+                                         "latency_intra_hop_us=") + bad + "\n",
+                             "s.toml");
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.error().message.find("s.toml: system.x.latency_intra_hop_us"), std::string::npos) << r.error().message;
+  }
   auto f = SystemCatalog::builtin().find("dgx-h10");
   ASSERT_FALSE(f.ok());
   EXPECT_NE(f.error().message.find("did you mean 'dgx-h100'"), std::string::npos);
