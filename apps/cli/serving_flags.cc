@@ -42,6 +42,10 @@ void add_serving_flags(CLI::App& sub, api::ServingModel& m, bool& json) {
                  "Host seconds per iteration the GPU waits for (scheduling, sampling, streaming not overlapped "
                  "with the GPU; default 0: overlapped)")
       ->capture_default_str();
+  sub.add_option("--token-overhead", m.engine.seconds_token_overhead,
+                 "Host seconds per token an iteration emits that the GPU waits for (output processing, "
+                 "detokenizing and streaming per sequence in a Python frontend; default 0: overlapped)")
+      ->capture_default_str();
   m.warn = [](const std::string& w) { std::cerr << "flopscope: warning: " << w << "\n"; };
 }
 

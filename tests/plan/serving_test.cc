@@ -232,6 +232,26 @@ TEST(ServingSimulator, StepOverheadAddsToEveryIteration) {
   }
 }
 
+// Host time per emitted token: four identical requests queued together run in lockstep, so
+// every iteration (their joint prefill, then each decode step) emits four tokens and takes
+// four overheads more; the GPU's busy time does not change.
+TEST(ServingSimulator, TokenOverheadChargesEveryTokenAnIterationEmits) {
+  ServingOptions o = rig().options(256, 32);
+  o.load.kind = LoadKind::kAllAtOnce;
+  o.load.requests = 4;
+  ServingResult base = rig().run(o);
+  o.engine.seconds_token_overhead = 50e-6;
+  ServingResult slow = rig().run(o);
+  EXPECT_NEAR(slow.itl_seconds.mean - base.itl_seconds.mean, 4 * 50e-6, 1e-9);
+  EXPECT_NEAR(slow.ttft_seconds.mean - base.ttft_seconds.mean, 4 * 50e-6, 1e-9);
+  EXPECT_EQ(slow.iterations, base.iterations);
+  EXPECT_NEAR(slow.seconds_busy_per_replica, base.seconds_busy_per_replica, 1e-9);
+  for (double bad : {-1e-6, 0.02, std::nan("")}) {
+    o.engine.seconds_token_overhead = bad;
+    EXPECT_NE(rig().refusal(o).find("--token-overhead: expected seconds from 0 to 0.01 per token"), std::string::npos);
+  }
+}
+
 // A warm-up leaves the first requests out of every statistic but runs them: the measured
 // requests see the same engine state as without it, and in a closed loop the start-up burst
 // (every client's first prompt at t = 0) no longer sets the mean time to first token.

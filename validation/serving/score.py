@@ -14,8 +14,8 @@ point's keys:
     "batch": B                 a static batch (gptSessionBenchmark, vLLM benchmark_latency): B
                                requests queued at t = 0 with --max-running B, run together
 
-A source may carry "decode_attention", "software" and "prefill" (passed as --decode-attention,
---software and --prefill to its points), and "closed_loop_warmup": false (measure a closed loop
+A source may carry "decode_attention", "software", "prefill" and "token_overhead" (passed as
+--decode-attention, --software, --prefill and --token-overhead to its points), and "closed_loop_warmup": false (measure a closed loop
 from its start, no warm-up). --points FILE scores another points file (a copy with such keys
 set, for a sensitivity check).
 
@@ -66,6 +66,8 @@ def simulate(binary, p, source):
     # "prefill_why" quotes it): whole prompts for TensorRT-LLM without chunked context.
     if "prefill" in source:
         cmd += ["--prefill", source["prefill"]]
+    if "token_overhead" in source:  # host seconds per emitted token (a Python frontend)
+        cmd += ["--token-overhead", str(source["token_overhead"])]
     out = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if out.returncode != 0:
         raise RuntimeError(" ".join(cmd) + ": " + out.stderr.strip())

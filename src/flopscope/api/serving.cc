@@ -28,7 +28,8 @@ void read_serving_model(OptionsReader& r, ServingModel& m) {
       .read("prefill", m.prefill)
       .read("prefill_first", m.prefill_first)
       .read("reserve_output", m.engine.reserve_output)
-      .read("step_overhead", m.engine.seconds_step_overhead);
+      .read("step_overhead", m.engine.seconds_step_overhead)
+      .read("token_overhead", m.engine.seconds_token_overhead);
 }
 
 Result<ServingSetup> resolve_serving(const ServingModel& m, const std::string& hardware_override, int64_t tp) {

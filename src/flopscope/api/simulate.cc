@@ -82,6 +82,7 @@ Json document(const ServingSetup& s, const ServingResult& r) {
               {"chunked_prefill", so.engine.prefill == PrefillPolicy::kChunked},
               {"reserve_output", so.engine.reserve_output},
               {"step_overhead_seconds", so.engine.seconds_step_overhead},
+              {"token_overhead_seconds", so.engine.seconds_token_overhead},
               {"kv_blocks", r.kv_blocks},
               {"bytes_kv_per_token", r.bytes_kv_per_token}}},
             {"requests", r.requests},

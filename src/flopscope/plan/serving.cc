@@ -307,7 +307,12 @@ class Replica {
       if (timer_.error()) return *timer_.error();
       dt = std::max(dt, 1e-9);
       out.seconds_busy += std::clamp(busy, 0.0, dt);
-      dt += e_.seconds_step_overhead;  // host time the GPU waits for: idle
+      double emitted = decodes;  // tokens this iteration streams out: decodes and completed prompts
+      for (const Scheduled& s : batch) {
+        if (s.prefill && seqs_[s.seq].done + s.tokens >= seqs_[s.seq].prompt_eff) emitted += 1;
+      }
+      // Host time the GPU waits for: idle.
+      dt += e_.seconds_step_overhead + e_.seconds_token_overhead * emitted;
       // Integrals over the iteration; arrivals inside it count from their arrival.
       const double in_system = static_cast<double>(in_system_);
       out.seconds_in_system += in_system * dt;
@@ -536,6 +541,10 @@ Result<ServingResult> simulate_serving(const TransformerSpec& spec, const Servin
   }
   if (!(e.memory_fraction > 0 && e.memory_fraction <= 1)) {
     return bad_input(fmt::format("--memory-fraction: expected a fraction above 0 and at most 1, got {}", e.memory_fraction));
+  }
+  if (!(e.seconds_token_overhead >= 0 && e.seconds_token_overhead <= 0.01)) {
+    return bad_input(fmt::format("--token-overhead: expected seconds from 0 to 0.01 per token, got {}",
+                                 e.seconds_token_overhead));
   }
   if (!(e.seconds_step_overhead >= 0 && e.seconds_step_overhead <= 1)) {
     return bad_input(

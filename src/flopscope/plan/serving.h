@@ -8,7 +8,8 @@
 //      the most recently admitted running sequence is preempted (recompute: its blocks are
 //      freed, it goes back to the head of the queue, and its prompt plus what it generated
 //      is prefilled again when it is readmitted; vLLM's default).
-//   (Each iteration also takes EngineSettings::seconds_step_overhead of host time.)
+//   (Each iteration also takes EngineSettings::seconds_step_overhead of host time, and
+//   seconds_token_overhead for each token it emits.)
 //   2. Prefills: sequences still inside their prompt continue, then waiting requests are
 //      admitted in arrival order while running < max_running, tokens < max_batched_tokens
 //      and the KV blocks of what is scheduled fit (PrefillPolicy): chunked prefill splits a
@@ -77,6 +78,10 @@ struct EngineSettings {
   /// streaming done between steps instead of behind them), added to every iteration and
   /// counted idle. 0: the engine overlaps it with the GPU (docs/serving.md).
   double seconds_step_overhead = 0;
+  /// Host time per token an iteration emits (one per decoding sequence and per prompt it
+  /// completes) that the GPU waits for: output processing, detokenizing and streaming done
+  /// per sequence between steps. 0: overlapped with the GPU (docs/serving.md).
+  double seconds_token_overhead = 0;
 };
 
 
