@@ -11,6 +11,7 @@ point's keys:
                                warm-up of C (every client's first request: the start-up burst,
                                which perf_analyzer's stable measurement windows leave out)
     "rate": "inf", "requests"  offline: every request queued at t = 0 (trtllm-bench throughput)
+    "rate": R, "requests": N   open loop: N requests arriving as a Poisson process at R per second
     "batch": B                 a static batch (gptSessionBenchmark, vLLM benchmark_latency): B
                                requests queued at t = 0 with --max-running B, run together
 
@@ -45,8 +46,8 @@ def simulate(binary, p, source):
         load = ["--concurrency", str(c), "--requests", str(max(4 * c, 40) + warm), "--warmup", str(warm)]
     elif "batch" in p:  # a static batch: all of it queued at once and admitted together
         load = ["--rate", "inf", "--requests", str(p["batch"]), "--max-running", str(p["batch"])]
-    else:  # offline: every request queued at once
-        load = ["--rate", "inf", "--requests", str(p["requests"])]
+    else:  # open loop: Poisson arrivals at "rate" per second, or every request at once ("inf")
+        load = ["--rate", str(p["rate"]), "--requests", str(p["requests"])]
     cmd = [binary, "simulate", p["model"], "--hardware", p["hardware"], "--tp", str(p["tp"]),
            "--dtype", p["dtype"], "--prompt", str(p["prompt"]), "--output", str(p["output"]),
            "--seed", "1", "--json"] + load
@@ -88,7 +89,7 @@ def load_label(p):
         return f"c={p['concurrency']}"
     if "batch" in p:
         return f"b={p['batch']}"
-    return "inf"
+    return "inf" if p["rate"] == "inf" else f"r={p['rate']}"
 
 
 def main():
