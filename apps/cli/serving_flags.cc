@@ -30,6 +30,9 @@ void add_serving_flags(CLI::App& sub, api::ServingModel& m, bool& json) {
       ->capture_default_str();
   sub.add_option("--memory-fraction", m.engine.memory_fraction, "Share of device memory the engine may use")
       ->capture_default_str();
+  sub.add_option("--kv-free-fraction", m.engine.kv_free_fraction,
+                 "Give the KV cache this share of the memory left after weights and working set, as "
+                 "TensorRT-LLM's kv_cache_free_gpu_mem_fraction does (replaces --memory-fraction; default: unset)");
   sub.add_option("--prefill", m.prefill,
                  "How prompts share an iteration with the decodes: chunked (split to fill the token budget; "
                  "vLLM V1, the default), whole (whole prompts beside the decodes while they fit: TensorRT-LLM "

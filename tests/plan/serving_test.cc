@@ -252,6 +252,31 @@ TEST(ServingSimulator, TokenOverheadChargesEveryTokenAnIterationEmits) {
   }
 }
 
+// TensorRT-LLM sizes its KV cache as a share of the memory left after the weights and the
+// working set; vLLM as a share of the whole device that everything must fit in. The same
+// 1.0 is the same cache, half of the free memory is half of it, and 0.9 of the free memory
+// is more than 0.9 of the device minus the weights.
+TEST(ServingSimulator, KvFreeFractionSharesTheMemoryTheWeightsLeave) {
+  ServingOptions o = rig().options(256, 16);
+  o.load.kind = LoadKind::kAllAtOnce;
+  o.load.requests = 2;
+  o.engine.memory_fraction = 1.0;
+  const int64_t whole = rig().run(o).kv_blocks;
+  o.engine.kv_free_fraction = 1.0;
+  EXPECT_NEAR(static_cast<double>(rig().run(o).kv_blocks), static_cast<double>(whole), 1.0);
+  o.engine.kv_free_fraction = 0.5;
+  EXPECT_NEAR(static_cast<double>(rig().run(o).kv_blocks), 0.5 * static_cast<double>(whole), 1.0);
+  o.engine.kv_free_fraction = 0.9;
+  const int64_t trtllm = rig().run(o).kv_blocks;
+  o.engine.kv_free_fraction = 0;
+  o.engine.memory_fraction = 0.9;
+  EXPECT_GT(trtllm, rig().run(o).kv_blocks);
+  for (double bad : {-0.1, 1.5, std::nan("")}) {
+    o.engine.kv_free_fraction = bad;
+    EXPECT_NE(rig().refusal(o).find("--kv-free-fraction: expected a fraction above 0 and at most 1"), std::string::npos);
+  }
+}
+
 // A warm-up leaves the first requests out of every statistic but runs them: the measured
 // requests see the same engine state as without it, and in a closed loop the start-up burst
 // (every client's first prompt at t = 0) no longer sets the mean time to first token.

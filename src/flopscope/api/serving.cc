@@ -25,6 +25,7 @@ void read_serving_model(OptionsReader& r, ServingModel& m) {
       .read("max_running", m.engine.max_running)
       .read("max_batched_tokens", m.engine.max_batched_tokens)
       .read("memory_fraction", m.engine.memory_fraction)
+      .read("kv_free_fraction", m.engine.kv_free_fraction)
       .read("prefill", m.prefill)
       .read("prefill_first", m.prefill_first)
       .read("reserve_output", m.engine.reserve_output)

@@ -22,7 +22,7 @@ namespace flopscope::api {
 
 /// The flags of a served model (CLI: MODEL, --hardware, --dtype, --profile, --software,
 /// --tp, --weights, --kv-dtype, --decode-attention, --prompt, --output, --block-size, --max-running,
-/// --max-batched-tokens, --memory-fraction, --prefill, --prefill-first, --reserve-output, --step-overhead,
+/// --max-batched-tokens, --memory-fraction, --kv-free-fraction, --prefill, --prefill-first, --reserve-output, --step-overhead,
 /// --token-overhead).
 struct ServingModel {
   std::string model;           ///< catalog name, HF id, config.json, snapshot folder or .gguf
@@ -47,7 +47,7 @@ struct ServingModel {
 /// Reads the keys above (model, hardware, dtype, profile, software, tp, weights, kv_dtype,
 /// decode_attention,
 /// prompt, output, block_size, max_running, max_batched_tokens, memory_fraction,
-/// prefill, prefill_first, reserve_output, step_overhead, token_overhead).
+/// prefill, prefill_first, reserve_output, step_overhead, token_overhead, kv_free_fraction).
 void read_serving_model(OptionsReader& r, ServingModel& m);
 
 /// A model on a replica, ready to simulate: the engines outlive the options that point at them.

@@ -78,6 +78,7 @@ Json document(const ServingSetup& s, const ServingResult& r) {
               {"max_running", so.engine.max_running},
               {"max_batched_tokens", so.engine.max_batched_tokens},
               {"memory_fraction", so.engine.memory_fraction},
+              {"kv_free_fraction", so.engine.kv_free_fraction},
               {"prefill", prefill_policy_name(so.engine.prefill)},
               {"chunked_prefill", so.engine.prefill == PrefillPolicy::kChunked},
               {"reserve_output", so.engine.reserve_output},

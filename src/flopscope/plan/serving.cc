@@ -542,6 +542,9 @@ Result<ServingResult> simulate_serving(const TransformerSpec& spec, const Servin
   if (!(e.memory_fraction > 0 && e.memory_fraction <= 1)) {
     return bad_input(fmt::format("--memory-fraction: expected a fraction above 0 and at most 1, got {}", e.memory_fraction));
   }
+  if (!(e.kv_free_fraction >= 0 && e.kv_free_fraction <= 1)) {
+    return bad_input(fmt::format("--kv-free-fraction: expected a fraction above 0 and at most 1, got {}", e.kv_free_fraction));
+  }
   if (!(e.seconds_token_overhead >= 0 && e.seconds_token_overhead <= 0.01)) {
     return bad_input(fmt::format("--token-overhead: expected seconds from 0 to 0.01 per token, got {}",
                                  e.seconds_token_overhead));
@@ -593,14 +596,15 @@ Result<ServingResult> simulate_serving(const TransformerSpec& spec, const Servin
   const MemoryReport m = inference_memory_per_device(spec, 1, e.max_batched_tokens, mo, o.workload.parallel);
   const double kv_per_token = inference_memory_per_device(spec, 1, 1, mo, o.workload.parallel).bytes_kv_cache;
   const double bytes_fixed = m.bytes_weights + m.bytes_activations + m.bytes_logits + m.bytes_runtime_overhead;
-  const double bytes_free = e.memory_fraction * hw.bytes_memory - bytes_fixed;
+  const double bytes_free = e.kv_free_fraction > 0 ? e.kv_free_fraction * (hw.bytes_memory - bytes_fixed)
+                                                   : e.memory_fraction * hw.bytes_memory - bytes_fixed;
   if (!(kv_per_token > 0)) return failure(fmt::format("model '{}': no KV cache per token to page", spec.name));
   const double blocks_d = std::floor(bytes_free / (kv_per_token * static_cast<double>(e.block_size)));
   if (!(blocks_d >= 1)) {
     return failure(fmt::format("{} on {}: weights and working set ({:.1f} GiB) leave no room for a KV cache in {:.0f}% of "
                                "{:.1f} GiB",
-                               spec.name, hw.id, bytes_fixed / (1u << 30), e.memory_fraction * 100,
-                               hw.bytes_memory / (1u << 30)));
+                               spec.name, hw.id, bytes_fixed / (1u << 30),
+                               (e.kv_free_fraction > 0 ? 1.0 : e.memory_fraction) * 100, hw.bytes_memory / (1u << 30)));
   }
   const int64_t blocks = static_cast<int64_t>(std::min(blocks_d, 1e15));
 

@@ -19,7 +19,8 @@
 //      only (decodes wait), as vLLM's V0 scheduler without chunking did.
 // KV blocks: block_size tokens each; capacity = (memory_fraction x device memory - weights
 // - the prefill working set at max_batched_tokens - runtime allowance) / (KV bytes per token
-// per device x block_size), from perf/predict.h inference_memory_per_device (tp, pp).
+// per device x block_size), from perf/predict.h inference_memory_per_device (tp, pp); with
+// kv_free_fraction, kv_free_fraction x (device memory - the same) instead.
 // Iteration time: t(P, n, D, c) = prefill(P tokens of n sequences, after their prompts'
 // cached tokens: chunks attend to the earlier chunks) + decode(D sequences at
 // mean context c) - decode(1, 1) when both run (one pass reads the weights once: the decode
@@ -68,6 +69,10 @@ struct EngineSettings {
   int64_t max_running = 256;           ///< max_num_seqs
   int64_t max_batched_tokens = 8192;   ///< max_num_batched_tokens per iteration
   double memory_fraction = 0.9;        ///< gpu_memory_utilization
+  /// > 0: the KV cache takes this share of the memory left after the weights and working
+  /// set (TensorRT-LLM's kv_cache_free_gpu_mem_fraction) instead of memory_fraction of the
+  /// device minus them (vLLM's gpu_memory_utilization).
+  double kv_free_fraction = 0;
   PrefillPolicy prefill = PrefillPolicy::kChunked;
   /// true: a request is admitted only when the KV of its whole prompt and output fits, and
   /// keeps those blocks until it ends, so nothing is ever preempted (TensorRT-LLM's default
