@@ -31,12 +31,56 @@ of each metric. Standard library only.
 """
 import argparse
 import json
+import math
 import os
 import statistics
 import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+_facts = {}
+
+
+def _json(binary, *args):
+    out = subprocess.run([binary, *args, "--json"], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+def trtllm_bench_settings(binary, p, kv_fraction):
+    """max_batch_size and max_num_tokens as trtllm-bench picks them for a dataset of fixed
+    lengths (tensorrt_llm/bench/build/tuning.py, calc_engine_setting and finetune_setting): the
+    requests whose prompt and output fit kv_fraction of the memory the weights leave, capped
+    at 4096, and that many requests' tokens per iteration in the prompt/output ratio, capped
+    at 32768, each rounded up on its coarse grid."""
+    key = (p["model"], p["hardware"], p["tp"], p["dtype"])
+    if key not in _facts:
+        params = _json(binary, "count", p["model"])["params"]
+        memory_gib = _json(binary, "hardware", p["hardware"])["bytes_memory"] / 2**30
+        kv = _json(binary, "simulate", p["model"], "--hardware", p["hardware"], "--tp", str(p["tp"]),
+                   "--dtype", p["dtype"], "--prompt", "1", "--output", "1", "--rate", "inf",
+                   "--requests", "1")["engine"]["bytes_kv_per_token"] * p["tp"] / 2**30
+        _facts[key] = (params, memory_gib, kv)
+    params, memory_gib, kv_gib_per_token = _facts[key]
+    engine_gib = params * (1 if p["dtype"] == "fp8" else 2) / 2**30
+    available = memory_gib * p["tp"] - engine_gib
+    requests = available * kv_fraction / (kv_gib_per_token * (p["prompt"] + p["output"]))
+    raw_bs = min(requests, 4096)
+    raw_tokens = min(raw_bs * (1 + p["prompt"] / p["output"]), 32768)
+    if raw_bs < 256:
+        bs = max(64, 32 * math.ceil(raw_bs / 32))
+    elif raw_bs < 1024:
+        bs = 128 * math.ceil(raw_bs / 128)
+    else:
+        bs = 256 * math.ceil(raw_bs / 256)
+    if raw_tokens < 4096:
+        tokens = max(2048, 256 * math.ceil(raw_tokens / 256))
+    elif raw_tokens < 8192:
+        tokens = 512 * math.ceil(raw_tokens / 512)
+    else:
+        tokens = 1024 * math.ceil(raw_tokens / 1024)
+    return bs, tokens
 
 
 def simulate(binary, p, source):
@@ -70,6 +114,10 @@ def simulate(binary, p, source):
     # "prefill_why" quotes it): whole prompts for TensorRT-LLM without chunked context.
     if "prefill" in source:
         cmd += ["--prefill", source["prefill"]]
+    # trtllm-bench sizes the batch and the tokens per iteration from the dataset.
+    if source.get("engine_settings") == "trtllm-bench":
+        bs, tokens = trtllm_bench_settings(binary, p, source.get("kv_free_fraction", 0.95))
+        cmd += ["--max-running", str(bs), "--max-batched-tokens", str(tokens)]
     if "token_overhead" in source:  # host seconds per emitted token (a Python frontend)
         cmd += ["--token-overhead", str(source["token_overhead"])]
     out = subprocess.run(cmd, capture_output=True, text=True, check=False)
