@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <initializer_list>
+#include <string>
 
 #include "flopscope/model/load.h"
 #include "flopscope/perf/predict.h"
@@ -35,6 +37,14 @@ struct Rig {
   std::string refusal(const ServingOptions& o) const {
     auto r = simulate_serving(spec, o, *hw, prefill, decode);
     return r.ok() ? std::string() : r.error().message;
+  }
+  /// Each value of `bad`, put into a copy of `o` by `set`, is refused with `message` in the error.
+  template <class Set>
+  void expect_refused(ServingOptions o, Set set, std::initializer_list<double> bad, const std::string& message) const {
+    for (double v : bad) {
+      set(o, v);
+      EXPECT_NE(refusal(o).find(message), std::string::npos) << v << ": " << refusal(o);
+    }
   }
   ServingResult run(const ServingOptions& o) const {
     auto r = simulate_serving(spec, o, *hw, prefill, decode);
@@ -226,10 +236,8 @@ TEST(ServingSimulator, StepOverheadAddsToEveryIteration) {
   EXPECT_NEAR(slow.ttft_seconds.mean - base.ttft_seconds.mean, 0.002, 1e-9);
   EXPECT_EQ(slow.iterations, base.iterations);
   EXPECT_NEAR(slow.seconds_busy_per_replica, base.seconds_busy_per_replica, 1e-9);
-  for (double bad : {-0.001, 2.0, std::nan("")}) {
-    o.engine.seconds_step_overhead = bad;
-    EXPECT_NE(rig().refusal(o).find("--step-overhead: expected seconds from 0 to 1 per iteration"), std::string::npos);
-  }
+  rig().expect_refused(o, [](ServingOptions& x, double v) { x.engine.seconds_step_overhead = v; },
+                       {-0.001, 2.0, std::nan("")}, "--step-overhead: expected seconds from 0 to 1 per iteration");
 }
 
 // Host time per emitted token: four identical requests queued together run in lockstep, so
@@ -246,10 +254,8 @@ TEST(ServingSimulator, TokenOverheadChargesEveryTokenAnIterationEmits) {
   EXPECT_NEAR(slow.ttft_seconds.mean - base.ttft_seconds.mean, 4 * 50e-6, 1e-9);
   EXPECT_EQ(slow.iterations, base.iterations);
   EXPECT_NEAR(slow.seconds_busy_per_replica, base.seconds_busy_per_replica, 1e-9);
-  for (double bad : {-1e-6, 0.02, std::nan("")}) {
-    o.engine.seconds_token_overhead = bad;
-    EXPECT_NE(rig().refusal(o).find("--token-overhead: expected seconds from 0 to 0.01 per token"), std::string::npos);
-  }
+  rig().expect_refused(o, [](ServingOptions& x, double v) { x.engine.seconds_token_overhead = v; },
+                       {-1e-6, 0.02, std::nan("")}, "--token-overhead: expected seconds from 0 to 0.01 per token");
 }
 
 // TensorRT-LLM sizes its KV cache as a share of the memory left after the weights and the
@@ -271,10 +277,8 @@ TEST(ServingSimulator, KvFreeFractionSharesTheMemoryTheWeightsLeave) {
   o.engine.kv_free_fraction = 0;
   o.engine.memory_fraction = 0.9;
   EXPECT_GT(trtllm, rig().run(o).kv_blocks);
-  for (double bad : {-0.1, 1.5, std::nan("")}) {
-    o.engine.kv_free_fraction = bad;
-    EXPECT_NE(rig().refusal(o).find("--kv-free-fraction: expected a fraction above 0 and at most 1"), std::string::npos);
-  }
+  rig().expect_refused(o, [](ServingOptions& x, double v) { x.engine.kv_free_fraction = v; }, {-0.1, 1.5, std::nan("")},
+                       "--kv-free-fraction: expected a fraction above 0 and at most 1");
 }
 
 // A warm-up leaves the first requests out of every statistic but runs them: the measured

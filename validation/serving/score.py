@@ -68,19 +68,18 @@ def trtllm_bench_settings(binary, p, kv_fraction):
     requests = available * kv_fraction / (kv_gib_per_token * (p["prompt"] + p["output"]))
     raw_bs = min(requests, 4096)
     raw_tokens = min(raw_bs * (1 + p["prompt"] / p["output"]), 32768)
-    if raw_bs < 256:
-        bs = max(64, 32 * math.ceil(raw_bs / 32))
-    elif raw_bs < 1024:
-        bs = 128 * math.ceil(raw_bs / 128)
-    else:
-        bs = 256 * math.ceil(raw_bs / 256)
-    if raw_tokens < 4096:
-        tokens = max(2048, 256 * math.ceil(raw_tokens / 256))
-    elif raw_tokens < 8192:
-        tokens = 512 * math.ceil(raw_tokens / 512)
-    else:
-        tokens = 1024 * math.ceil(raw_tokens / 1024)
-    return bs, tokens
+    return (_round_up(raw_bs, ((256, 32), (1024, 128), (math.inf, 256)), 64),
+            _round_up(raw_tokens, ((4096, 256), (8192, 512), (math.inf, 1024)), 2048))
+
+
+def _round_up(value, grid, least):
+    """value rounded up to the step of the first (below, step) band it falls under, at least
+    `least` when it falls in the first band (finetune_setting's rounding)."""
+    for i, (below, step) in enumerate(grid):
+        if value < below:
+            rounded = step * math.ceil(value / step)
+            return max(least, rounded) if i == 0 else rounded
+    raise ValueError(value)
 
 
 def simulate(binary, p, source):
