@@ -15,9 +15,11 @@ point's keys:
     "batch": B                 a static batch (gptSessionBenchmark, vLLM benchmark_latency): B
                                requests queued at t = 0 with --max-running B, run together
 
-A source may carry "decode_attention", "software", "prefill" and "token_overhead" (passed as
---decode-attention, --software, --prefill and --token-overhead to its points), and "closed_loop_warmup": false (measure a closed loop
-from its start, no warm-up). --points FILE scores another points file (a copy with such keys
+A source may carry "decode_attention", "software", "prefill", "max_running" and
+"token_overhead" (passed as --decode-attention, --software, --prefill, --max-running and
+--token-overhead to its points), each with a "..._why" quoting where the engine build
+documents it, and "closed_loop_warmup": false (measure a closed loop from its start, no
+warm-up). --points FILE scores another points file (a copy with such keys
 set, for a sensitivity check).
 
 Throughput is "output_tokens_per_second" (all GPUs of the replica) or
@@ -117,6 +119,10 @@ def simulate(binary, p, source):
     if source.get("engine_settings") == "trtllm-bench":
         bs, tokens = trtllm_bench_settings(binary, p, source.get("kv_free_fraction", 0.95))
         cmd += ["--max-running", str(bs), "--max-batched-tokens", str(tokens)]
+    # The engine's maximum running sequences where its build default is documented
+    # (trtllm-build's max_batch_size: 2048 from TensorRT-LLM 0.14).
+    if "max_running" in source:
+        cmd += ["--max-running", str(source["max_running"])]
     if "token_overhead" in source:  # host seconds per emitted token (a Python frontend)
         cmd += ["--token-overhead", str(source["token_overhead"])]
     out = subprocess.run(cmd, capture_output=True, text=True, check=False)
