@@ -15,10 +15,10 @@ point's keys:
     "batch": B                 a static batch (gptSessionBenchmark, vLLM benchmark_latency): B
                                requests queued at t = 0 with --max-running B, run together
 
-A source may carry "decode_attention", "software", "prefill", "max_running" and
-"token_overhead" (passed as --decode-attention, --software, --prefill, --max-running and
---token-overhead to its points), each with a "..._why" quoting where the engine build
-documents it, and "closed_loop_warmup": false (measure a closed loop from its start, no
+A source may carry "decode_attention", "software", "prefill", "max_running",
+"step_overhead" and "token_overhead" (passed as --decode-attention, --software, --prefill,
+--max-running, --step-overhead and --token-overhead to its points), each with a "..._why"
+quoting where the engine build documents it, and "closed_loop_warmup": false (measure a closed loop from its start, no
 warm-up). --points FILE scores another points file (a copy with such keys
 set, for a sensitivity check).
 
@@ -123,6 +123,8 @@ def simulate(binary, p, source):
     # (trtllm-build's max_batch_size: 2048 from TensorRT-LLM 0.14).
     if "max_running" in source:
         cmd += ["--max-running", str(source["max_running"])]
+    if "step_overhead" in source:  # host seconds per iteration, the GPU waiting
+        cmd += ["--step-overhead", str(source["step_overhead"])]
     if "token_overhead" in source:  # host seconds per emitted token (a Python frontend)
         cmd += ["--token-overhead", str(source["token_overhead"])]
     out = subprocess.run(cmd, capture_output=True, text=True, check=False)
