@@ -377,6 +377,28 @@ TEST(ServingSimulator, ClosedLoopKeepsConcurrencyRunning) {
   EXPECT_NEAR(r.mean_running, 16, 1.5);
 }
 
+// A closed loop of equal requests stays in step when the engine admits its whole burst at
+// once: eight clients' 4,000-token prompts prefilled in one 32,768-token iteration finish
+// together and come back together, so every measured first token waits for all eight
+// prompts; with room for one prompt per iteration the first burst is spread out, the clients
+// drift apart and each prompt meets an idle engine (validation: the older NIM's TTFT).
+TEST(ServingSimulator, ClosedLoopCohortStaysInStepWhenOneIterationHoldsIt) {
+  ServingOptions o = rig().options(4000, 64);
+  o.load.kind = LoadKind::kClosedLoop;
+  o.load.concurrency = 8;
+  o.load.requests = 40;
+  o.load.warmup = 8;
+  o.engine.prefill = PrefillPolicy::kWhole;
+  const double one = rig().predict_seconds(Phase::kPrefill, 1, 4000);
+  o.engine.max_batched_tokens = 32768;
+  ServingResult cohort = rig().run(o);
+  EXPECT_GT(cohort.ttft_seconds.mean, 6 * one);
+  EXPECT_NEAR(cohort.ttft_seconds.p50, cohort.ttft_seconds.p99, 0.05 * cohort.ttft_seconds.p50);
+  o.engine.max_batched_tokens = 4096;
+  ServingResult apart = rig().run(o);
+  EXPECT_LT(apart.ttft_seconds.mean, 1.5 * one);
+}
+
 TEST(ServingSimulator, RefusesARateOfZeroAndNegativeLengths) {
   ServingOptions o = rig().options(512, 64);
   o.load.rate = 0;
