@@ -17,10 +17,10 @@ point's keys:
 
 A source may carry "decode_attention", "software", "prefill", "max_running",
 "step_overhead" and "token_overhead" (passed as --decode-attention, --software, --prefill,
---max-running, --step-overhead and --token-overhead to its points), each with a "..._why"
-quoting where the engine build documents it, and "closed_loop_warmup": false (measure a closed loop from its start, no
-warm-up). --points FILE scores another points file (a copy with such keys
-set, for a sensitivity check).
+--max-running, --step-overhead and --token-overhead to its points), with a "..._why" quoting
+where the engine build documents them, and "closed_loop_warmup": false (measure a closed
+loop from its start, no warm-up). --points FILE scores another points file (a copy with such
+keys set, for a sensitivity check).
 
 Throughput is "output_tokens_per_second" (all GPUs of the replica) or
 "output_tokens_per_second_per_gpu" (as per-GPU tables print it; compared as that x tp).
@@ -84,6 +84,12 @@ def _round_up(value, grid, least):
     raise ValueError(value)
 
 
+# Per-source keys passed through to `simulate` as they are.
+SOURCE_FLAGS = (("decode_attention", "--decode-attention"), ("software", "--software"),
+                ("prefill", "--prefill"), ("max_running", "--max-running"),
+                ("step_overhead", "--step-overhead"), ("token_overhead", "--token-overhead"))
+
+
 def simulate(binary, p, source):
     if "concurrency" in p:  # closed loop, as genai-perf / AIPerf run it
         c = p["concurrency"]
@@ -104,29 +110,16 @@ def simulate(binary, p, source):
         # ... and gives its KV cache a share of the memory the weights and activations leave
         # (kv_cache_free_gpu_mem_fraction: 0.9 by default, or what the source states).
         cmd += ["--kv-free-fraction", str(source.get("kv_free_fraction", 0.9))]
-    # The decode attention kernel where the source's engine release documents it (the
-    # source's "decode_attention_why" quotes it): per-head for TensorRT-LLM releases that ran
-    # GQA models on the masked MHA kernel.
-    if "decode_attention" in source:
-        cmd += ["--decode-attention", source["decode_attention"]]
-    if "software" in source:
-        cmd += ["--software", source["software"]]
-    # How prompts meet the decodes where the engine release documents it (the source's
-    # "prefill_why" quotes it): whole prompts for TensorRT-LLM without chunked context.
-    if "prefill" in source:
-        cmd += ["--prefill", source["prefill"]]
     # trtllm-bench sizes the batch and the tokens per iteration from the dataset.
     if source.get("engine_settings") == "trtllm-bench":
         bs, tokens = trtllm_bench_settings(binary, p, source.get("kv_free_fraction", 0.95))
         cmd += ["--max-running", str(bs), "--max-batched-tokens", str(tokens)]
-    # The engine's maximum running sequences where its build default is documented
-    # (trtllm-build's max_batch_size: 2048 from TensorRT-LLM 0.14).
-    if "max_running" in source:
-        cmd += ["--max-running", str(source["max_running"])]
-    if "step_overhead" in source:  # host seconds per iteration, the GPU waiting
-        cmd += ["--step-overhead", str(source["step_overhead"])]
-    if "token_overhead" in source:  # host seconds per emitted token (a Python frontend)
-        cmd += ["--token-overhead", str(source["token_overhead"])]
+    # Engine settings where the source's engine release documents them (its "..._why" quotes
+    # where): the decode attention kernel, launch mode, how prompts meet the decodes, the
+    # running-sequence limit, and host seconds per iteration and per emitted token.
+    for key, flag in SOURCE_FLAGS:
+        if key in source:
+            cmd += [flag, str(source[key])]
     out = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if out.returncode != 0:
         raise RuntimeError(" ".join(cmd) + ": " + out.stderr.strip())
